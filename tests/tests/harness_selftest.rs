@@ -1,0 +1,150 @@
+//! The harness checks itself: a real PostgreSQL starts and enforces passwords, the managed-service
+//! style admin is not a superuser, and Terraform runs offline through the workspace plumbing.
+
+use dbre_e2e::{quote_ident, sqlstate, PgServer, TfWorkspace};
+
+#[test]
+fn postgres_15_starts_and_answers() -> anyhow::Result<()> {
+    let pg = PgServer::start()?;
+    let version = pg.scalar("SHOW server_version_num")?.unwrap_or_default();
+    assert!(version.starts_with("15"), "server_version_num = {version}");
+    assert_eq!(pg.scalar("SHOW log_connections")?.as_deref(), Some("on"));
+    assert_eq!(
+        pg.scalar("SHOW password_encryption")?.as_deref(),
+        Some("scram-sha-256")
+    );
+    assert!(pg.socket_dir().join(format!(".s.PGSQL.{}", pg.port())).exists());
+    Ok(())
+}
+
+#[test]
+fn wrong_password_is_refused() -> anyhow::Result<()> {
+    let pg = PgServer::start()?;
+    let mut wrong = pg.superuser();
+    wrong.password = "not-the-password".into();
+    let err = wrong.check_login().unwrap_err();
+    assert_eq!(sqlstate(&err).as_deref(), Some("28P01"), "{err:#}");
+    Ok(())
+}
+
+#[test]
+fn connections_are_counted_from_the_server_log() -> anyhow::Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("counter", "pw-counter")?;
+    let mark = pg.log_mark();
+    admin.check_login()?;
+    admin.check_login()?;
+    pg.execute("SELECT 1")?;
+    let seen = pg.connections_since(mark);
+    let by_admin = seen.iter().filter(|c| c.user == "counter").count();
+    assert_eq!(by_admin, 2, "{seen:?}");
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    // All three came from the harness itself, so none counts as a client connection.
+    assert!(pg.client_connections_since(mark).is_empty());
+    Ok(())
+}
+
+#[test]
+fn managed_style_admin_can_create_roles_but_not_superusers() -> anyhow::Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbadmin", "admin pw with 'quotes'")?;
+    admin.check_login()?;
+    assert_eq!(
+        admin.scalar("SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user")?,
+        Some("false".into())
+    );
+
+    admin.execute(&format!("CREATE ROLE {} LOGIN", quote_ident("app@contoso.com")))?;
+    admin.execute("CREATE DATABASE appdb")?;
+    let err = admin.execute("CREATE ROLE boss SUPERUSER").unwrap_err();
+    assert_eq!(sqlstate(&err).as_deref(), Some("42501"), "{err:#}");
+
+    let names = pg.psql("SELECT rolname FROM pg_roles WHERE rolname IN ('app@contoso.com', 'boss')")?;
+    assert_eq!(names, vec![vec![Some("app@contoso.com".to_string())]]);
+    Ok(())
+}
+
+#[test]
+fn create_database_returns_a_connection_to_it() -> anyhow::Result<()> {
+    let pg = PgServer::start()?;
+    let db = pg.create_database("odd \"name\"")?;
+    assert_eq!(
+        db.scalar("SELECT current_database()")?.as_deref(),
+        Some("odd \"name\"")
+    );
+    let rows = db.query("SELECT $1::int + 1", &[&41i32])?;
+    assert_eq!(rows[0].get::<_, i32>(0), 42);
+    Ok(())
+}
+
+#[test]
+fn terraform_data_lifecycle_runs_offline() -> anyhow::Result<()> {
+    let mut tf = TfWorkspace::new()?;
+    tf.set_parallelism(4);
+    tf.write_config(
+        r#"
+resource "terraform_data" "greeting" {
+  input = "hello"
+}
+
+output "greeting" {
+  value = terraform_data.greeting.output
+}
+"#,
+    )?;
+    tf.init()?;
+    assert_eq!(tf.plan_detailed_exitcode(&[])?, 2);
+    tf.apply(&[])?;
+    tf.assert_no_changes()?;
+
+    let state = tf.show_json()?;
+    let resources = &state["values"]["root_module"]["resources"];
+    assert_eq!(resources[0]["address"], "terraform_data.greeting");
+    assert_eq!(tf.output_json()?["greeting"]["value"], "hello");
+
+    tf.write_config("resource \"terraform_data\" \"greeting\" {\n  input = \"bye\"\n}\n")?;
+    let plan = tf.assert_changes()?;
+    assert!(plan.stdout.contains("must be replaced"), "{plan}");
+
+    tf.destroy(&[])?;
+    assert!(tf.state_list()?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn invalid_configuration_fails_with_terraforms_diagnostic() -> anyhow::Result<()> {
+    let tf = TfWorkspace::new()?;
+    tf.write_config("resource \"terraform_data\" \"x\" {\n  no_such_argument = 1\n}\n")?;
+    tf.init()?;
+    let out = tf.plan_expect_failure(&[])?;
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("Unsupported argument"), "{out}");
+    Ok(())
+}
+
+#[test]
+fn plan_out_and_show_plan_json() -> anyhow::Result<()> {
+    let tf = TfWorkspace::new()?;
+    tf.write_config("resource \"terraform_data\" \"x\" {\n  input = 1\n}\n")?;
+    tf.init()?;
+    tf.plan_out("tfplan", &[])?;
+    let plan = tf.show_plan_json("tfplan")?;
+    assert_eq!(plan["resource_changes"][0]["change"]["actions"][0], "create");
+    Ok(())
+}
+
+#[test]
+fn provider_installs_from_the_filesystem_mirror_offline() -> anyhow::Result<()> {
+    // init only unpacks and hashes the binary; it does not start it, so this needs the provider
+    // built but not yet speaking the protocol.
+    let tf = TfWorkspace::with_provider()?;
+    tf.write_config(&dbre_e2e::required_providers_hcl())?;
+    let out = tf.init()?;
+    assert!(
+        out.stdout.contains("Installing dbre/dbre v0.1.0"),
+        "{out}"
+    );
+    let lock = std::fs::read_to_string(tf.dir().join(".terraform.lock.hcl"))?;
+    assert!(lock.contains("registry.terraform.io/dbre/dbre"), "{lock}");
+    Ok(())
+}

@@ -103,8 +103,8 @@ fn newest_file(paths: &[PathBuf]) -> Result<Option<(SystemTime, PathBuf)>> {
             continue;
         };
         if meta.is_dir() {
-            for entry in std::fs::read_dir(&path)
-                .with_context(|| format!("listing {}", path.display()))?
+            for entry in
+                std::fs::read_dir(&path).with_context(|| format!("listing {}", path.display()))?
             {
                 pending.push(entry?.path());
             }

@@ -161,7 +161,10 @@ impl PgServer {
         cmd.env("LC_ALL", "C.UTF-8");
         if let Some(account) = self.account {
             cmd.uid(account.uid).gid(account.gid);
-            cmd.env("HOME", self.data_dir.parent().expect("data dir has a parent"));
+            cmd.env(
+                "HOME",
+                self.data_dir.parent().expect("data dir has a parent"),
+            );
         }
         process::run(cmd, env_secs("DBRE_E2E_PG_TIMEOUT_SECS", 120))
     }
@@ -605,7 +608,10 @@ mod tests {
                 application_name: "terraform-provider-dbre".into(),
             })
         );
-        assert_eq!(Connection::parse("LOG:  connection received: host=127.0.0.1"), None);
+        assert_eq!(
+            Connection::parse("LOG:  connection received: host=127.0.0.1"),
+            None
+        );
     }
 
     #[test]

@@ -157,7 +157,11 @@ mod tests {
         assert_eq!(out.stdout, "out\n");
         assert_eq!(out.stderr, "err\n");
         assert!(!out.success());
-        assert!(out.ok().unwrap_err().to_string().contains("exited with code 3"));
+        assert!(out
+            .ok()
+            .unwrap_err()
+            .to_string()
+            .contains("exited with code 3"));
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub fn terraform_binary() -> Result<PathBuf> {
         if path.is_file() {
             return Ok(path);
         }
-        bail!("DBRE_TERRAFORM points at {}, which does not exist", path.display());
+        bail!(
+            "DBRE_TERRAFORM points at {}, which does not exist",
+            path.display()
+        );
     }
     let on_path = std::env::var_os("PATH")
         .into_iter()
@@ -106,9 +109,8 @@ impl TfWorkspace {
             // A hard link costs nothing and keeps the bytes cargo built even if cargo replaces
             // the file later; copy when target/ is on another filesystem.
             if fs::hard_link(binary, &target).is_err() {
-                fs::copy(binary, &target).with_context(|| {
-                    format!("copying {} into the mirror", binary.display())
-                })?;
+                fs::copy(binary, &target)
+                    .with_context(|| format!("copying {} into the mirror", binary.display()))?;
             }
         }
         let cli_config = dir.path().join("terraform.tfrc");
@@ -329,7 +331,11 @@ impl TfWorkspace {
 
     /// `<command> -input=false -no-color [-parallelism=N] <fixed> <args>`.
     fn with_common(&self, command: &str, fixed: &[&str], args: &[&str]) -> Vec<String> {
-        let mut all = vec![command.to_string(), "-input=false".into(), "-no-color".into()];
+        let mut all = vec![
+            command.to_string(),
+            "-input=false".into(),
+            "-no-color".into(),
+        ];
         if let Some(n) = self.parallelism {
             all.push(format!("-parallelism={n}"));
         }

@@ -13,7 +13,10 @@ fn postgres_15_starts_and_answers() -> anyhow::Result<()> {
         pg.scalar("SHOW password_encryption")?.as_deref(),
         Some("scram-sha-256")
     );
-    assert!(pg.socket_dir().join(format!(".s.PGSQL.{}", pg.port())).exists());
+    assert!(pg
+        .socket_dir()
+        .join(format!(".s.PGSQL.{}", pg.port()))
+        .exists());
     Ok(())
 }
 
@@ -54,12 +57,16 @@ fn managed_style_admin_can_create_roles_but_not_superusers() -> anyhow::Result<(
         Some("false".into())
     );
 
-    admin.execute(&format!("CREATE ROLE {} LOGIN", quote_ident("app@contoso.com")))?;
+    admin.execute(&format!(
+        "CREATE ROLE {} LOGIN",
+        quote_ident("app@contoso.com")
+    ))?;
     admin.execute("CREATE DATABASE appdb")?;
     let err = admin.execute("CREATE ROLE boss SUPERUSER").unwrap_err();
     assert_eq!(sqlstate(&err).as_deref(), Some("42501"), "{err:#}");
 
-    let names = pg.psql("SELECT rolname FROM pg_roles WHERE rolname IN ('app@contoso.com', 'boss')")?;
+    let names =
+        pg.psql("SELECT rolname FROM pg_roles WHERE rolname IN ('app@contoso.com', 'boss')")?;
     assert_eq!(names, vec![vec![Some("app@contoso.com".to_string())]]);
     Ok(())
 }
@@ -104,7 +111,7 @@ output "greeting" {
 
     tf.write_config("resource \"terraform_data\" \"greeting\" {\n  input = \"bye\"\n}\n")?;
     let plan = tf.assert_changes()?;
-    assert!(plan.stdout.contains("must be replaced"), "{plan}");
+    assert!(plan.stdout.contains("will be updated in-place"), "{plan}");
 
     tf.destroy(&[])?;
     assert!(tf.state_list()?.is_empty());
@@ -129,7 +136,10 @@ fn plan_out_and_show_plan_json() -> anyhow::Result<()> {
     tf.init()?;
     tf.plan_out("tfplan", &[])?;
     let plan = tf.show_plan_json("tfplan")?;
-    assert_eq!(plan["resource_changes"][0]["change"]["actions"][0], "create");
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["actions"][0],
+        "create"
+    );
     Ok(())
 }
 
@@ -140,10 +150,7 @@ fn provider_installs_from_the_filesystem_mirror_offline() -> anyhow::Result<()> 
     let tf = TfWorkspace::with_provider()?;
     tf.write_config(&dbre_e2e::required_providers_hcl())?;
     let out = tf.init()?;
-    assert!(
-        out.stdout.contains("Installing dbre/dbre v0.1.0"),
-        "{out}"
-    );
+    assert!(out.stdout.contains("Installing dbre/dbre v0.1.0"), "{out}");
     let lock = std::fs::read_to_string(tf.dir().join(".terraform.lock.hcl"))?;
     assert!(lock.contains("registry.terraform.io/dbre/dbre"), "{lock}");
     Ok(())

@@ -1,14 +1,26 @@
 //! Finding the freshly built workspace binaries (the provider and the `dbre` CLI).
 //!
-//! Cargo holds its build lock while `cargo test` runs, so the tests cannot build the provider
-//! themselves. Instead `scripts/test.sh` runs `cargo build --workspace --bins` first, and the
-//! harness refuses a binary that is missing or older than its sources, with a message saying
-//! what to run. That way a test never silently exercises yesterday's provider.
+//! `scripts/test.sh` runs `cargo build --workspace --bins` before the tests, so normally the
+//! binaries are there and fresh. When one is missing or older than its sources (someone ran
+//! `cargo test` alone after an edit), the harness runs that same `cargo build` itself, once per
+//! test process, and checks again; a test never silently exercises yesterday's provider.
+//!
+//! Why this is sound: `cargo test` and `cargo nextest` compile everything first and release the
+//! build-directory lock before they run test binaries (checked with cargo 1.95: a nested build
+//! from inside a test proceeds without "Blocking waiting for file lock"). The nested build uses
+//! `--workspace --bins` and the test binary's own target dir and profile, so it selects the same
+//! features as `scripts/test.sh` and is a no-op after it. Parallel test processes serialize on
+//! cargo's lock. `DBRE_E2E_NO_BUILD=1` turns the nested build off (then a stale binary is an error
+//! that says what to run).
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
+
+use crate::process::{self, env_secs};
 
 /// Name of the provider binary, as cargo builds it.
 pub const PROVIDER_BIN: &str = "terraform-provider-dbre";
@@ -52,7 +64,7 @@ pub fn target_bin_dir() -> PathBuf {
 }
 
 /// The provider binary, checked to exist and to be newer than everything under `provider/src`,
-/// `provider/proto` and `provider/build.rs`.
+/// `provider/proto` and `provider/build.rs` (built first if it is not; see the module docs).
 pub fn provider_binary() -> Result<PathBuf> {
     let root = workspace_root().join("provider");
     fresh_binary(
@@ -68,13 +80,72 @@ pub fn dbre_binary() -> Result<PathBuf> {
 }
 
 fn fresh_binary(name: &str, sources: &[PathBuf]) -> Result<PathBuf> {
-    let path = target_bin_dir().join(name);
+    let bin_dir = target_bin_dir();
+    let path = bin_dir.join(name);
+    if check_fresh(&path, sources).is_ok() {
+        return Ok(path);
+    }
+    // After a successful `cargo build`, cargo's own fingerprints are the authority: a file under
+    // src/ that is not part of the build (notes, backups) must not make the binary "stale".
+    if std::env::var_os("DBRE_E2E_NO_BUILD").is_none()
+        && build_workspace_bins(&bin_dir)?
+        && path.is_file()
+    {
+        return Ok(path);
+    }
     check_fresh(&path, sources)?;
     Ok(path)
 }
 
+/// Outcome of this process's nested build: `None` before it ran, else whether it ran cargo
+/// successfully. Once per process is enough: a second run would see the same sources.
+static BUILT: Mutex<Option<bool>> = Mutex::new(None);
+
+/// Runs `cargo build --workspace --bins` into the target dir and profile `bin_dir` belongs to,
+/// returning whether it succeeded. Returns `false` without building when `bin_dir` is not a
+/// plain `<target>/<profile>` directory (e.g. a `--target` triple build): then the freshness
+/// error explains what to run.
+fn build_workspace_bins(bin_dir: &Path) -> Result<bool> {
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(done) = *built {
+        return Ok(done);
+    }
+    *built = Some(false);
+    let (Some(target_dir), Some(profile)) = (bin_dir.parent(), bin_dir.file_name()) else {
+        return Ok(false);
+    };
+    if !target_dir.join("CACHEDIR.TAG").is_file() {
+        return Ok(false);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--workspace", "--bins", "--target-dir"])
+        .arg(target_dir)
+        .current_dir(workspace_root());
+    match profile.to_str() {
+        Some("debug") => {}
+        Some("release") => {
+            cmd.arg("--release");
+        }
+        _ => {
+            cmd.arg("--profile").arg(profile);
+        }
+    }
+    eprintln!(
+        "dbre-e2e: workspace binaries missing or stale, running `cargo build --workspace --bins`"
+    );
+    let out = process::run(cmd, env_secs("DBRE_E2E_BUILD_TIMEOUT_SECS", 1200))?;
+    out.ok()
+        .context("building the workspace binaries for the end-to-end tests")?;
+    *built = Some(true);
+    Ok(true)
+}
+
 const BUILD_HINT: &str = "build the workspace binaries first: `cargo build --workspace --bins` \
-     (scripts/test.sh does this before running the tests)";
+     (scripts/test.sh does this before running the tests; the harness does it itself unless \
+     DBRE_E2E_NO_BUILD is set)";
 
 /// Fails when `binary` is missing or older than the newest file among `sources` (files or
 /// directories, searched recursively; missing ones are ignored).

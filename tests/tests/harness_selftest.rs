@@ -155,3 +155,56 @@ fn provider_installs_from_the_filesystem_mirror_offline() -> anyhow::Result<()> 
     assert!(lock.contains("registry.terraform.io/dbre/dbre"), "{lock}");
     Ok(())
 }
+
+#[test]
+fn e2e_pg_binary_serves_until_sigterm_then_cleans_up() -> anyhow::Result<()> {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir()?;
+    let env_file = dir.path().join("pg.env");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_e2e-pg"))
+        .arg("--env-file")
+        .arg(&env_file)
+        .args(["--admin", "script_admin"])
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !env_file.exists() {
+        assert!(child.try_wait()?.is_none(), "e2e-pg exited early");
+        assert!(
+            Instant::now() < deadline,
+            "e2e-pg did not write {env_file:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&env_file)?;
+    let var = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+            .map(|v| v.trim_matches('\'').to_string())
+            .unwrap_or_default()
+    };
+    let conn = dbre_e2e::ConnInfo {
+        host: var("PGHOST"),
+        port: var("PGPORT").parse()?,
+        user: var("PGUSER"),
+        password: var("PGPASSWORD"),
+        database: var("PGDATABASE"),
+    };
+    assert_eq!(conn.user, "script_admin");
+    assert_eq!(
+        conn.scalar(
+            "SELECT rolcreaterole AND NOT rolsuper FROM pg_roles WHERE rolname = current_user"
+        )?
+        .as_deref(),
+        Some("t")
+    );
+
+    // SAFETY: plain syscall on our own child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait()?;
+    assert!(status.success(), "e2e-pg exited with {status}");
+    assert!(
+        conn.check_login().is_err(),
+        "server still answers after SIGTERM"
+    );
+    Ok(())
+}

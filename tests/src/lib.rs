@@ -25,9 +25,11 @@ pub mod pg;
 pub mod process;
 pub mod sql;
 pub mod terraform;
+pub mod tls;
 
 pub use binaries::{dbre_binary, provider_binary, target_bin_dir, workspace_root};
-pub use pg::{sqlstate, ConnInfo, Connection, LogMark, PgServer};
+pub use pg::{sqlstate, ConnInfo, Connection, LogMark, PgBuilder, PgServer};
 pub use process::Output;
 pub use sql::{hcl_string, quote_ident, quote_literal};
 pub use terraform::{required_providers_hcl, terraform_binary, TfWorkspace};
+pub use tls::TlsFiles;

@@ -208,3 +208,49 @@ fn e2e_pg_binary_serves_until_sigterm_then_cleans_up() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// psql (the libpq client) as an independent check that the TLS setup is what a strict client
+/// accepts: `verify-full` against the throwaway CA, over TCP to 127.0.0.1.
+fn psql_over_tls(pg: &PgServer, sslmode: &str) -> std::process::Output {
+    let ca = pg
+        .ca_cert()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    std::process::Command::new("psql")
+        .arg(format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres sslmode={sslmode} sslrootcert={ca}",
+            pg.port()
+        ))
+        .args(["-tAc", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"])
+        .env("PGPASSWORD", pg.superuser_password())
+        .output()
+        .expect("psql runs")
+}
+
+#[test]
+fn tls_server_passes_verify_full_and_can_refuse_plaintext() -> anyhow::Result<()> {
+    let pg = PgServer::builder().require_tls().start()?;
+    assert_eq!(
+        pg.scalar("SHOW ssl").ok(),
+        None,
+        "plaintext TCP must be refused"
+    );
+    let out = psql_over_tls(&pg, "verify-full");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "t");
+
+    let lenient = PgServer::builder()
+        .tls()
+        .setting("max_connections", "20")
+        .start()?;
+    assert_eq!(
+        lenient.scalar("SHOW max_connections")?.as_deref(),
+        Some("20")
+    );
+    assert_eq!(lenient.scalar("SHOW ssl")?.as_deref(), Some("on"));
+    Ok(())
+}

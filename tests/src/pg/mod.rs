@@ -7,19 +7,25 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Row, SimpleQueryMessage};
+use tokio_postgres::Row;
 
 use crate::process::{self, env_secs};
-use crate::sql::{hcl_string, quote_ident, quote_literal};
+use crate::sql::{quote_ident, quote_literal};
+use crate::tls::TlsFiles;
+
+mod conn;
+mod log;
+
+pub use conn::{sqlstate, ConnInfo};
+pub use log::{Connection, LogMark};
 
 /// Where Debian/Ubuntu's `postgresql-15` package puts the server binaries.
 pub const DEFAULT_PG_BIN_DIR: &str = "/usr/lib/postgresql/15/bin";
@@ -37,6 +43,7 @@ pub struct PgServer {
     port: u16,
     password: String,
     account: Option<Account>,
+    tls: Option<TlsFiles>,
     stopped: bool,
     // Declared last: removed after `Drop::drop` has stopped the server.
     _dir: tempfile::TempDir,
@@ -50,9 +57,18 @@ struct Account {
 }
 
 impl PgServer {
-    /// Starts a fresh server. Fails with a clear message when the PostgreSQL 15 binaries are
-    /// missing (override their directory with `DBRE_PG_BIN_DIR`).
+    /// Starts a fresh server with the default settings. Fails with a clear message when the
+    /// PostgreSQL 15 binaries are missing (override their directory with `DBRE_PG_BIN_DIR`).
     pub fn start() -> Result<Self> {
+        PgServer::builder().start()
+    }
+
+    /// Options beyond the defaults: TLS, extra `postgresql.conf` settings.
+    pub fn builder() -> PgBuilder {
+        PgBuilder::default()
+    }
+
+    fn start_with(options: PgBuilder) -> Result<Self> {
         let bin_dir = pg_bin_dir()?;
         let account = server_account()?;
         // As root, the server account must reach the temp dir: /tmp is traversable by anyone,
@@ -75,10 +91,12 @@ impl PgServer {
             port: 0,
             password,
             account,
+            tls: None,
             stopped: true,
             _dir: dir,
         };
         server.init_cluster(&root)?;
+        server.configure(&root, &options)?;
         server.start_on_free_port()?;
         Ok(server)
     }
@@ -101,7 +119,12 @@ impl PgServer {
         })?;
         fs::remove_file(&pwfile)?;
         out.ok().context("initdb failed")?;
-        let conf = format!(
+        Ok(())
+    }
+
+    /// Appends the harness settings (and the caller's) to `postgresql.conf`; sets up TLS.
+    fn configure(&mut self, root: &Path, options: &PgBuilder) -> Result<()> {
+        let mut conf = format!(
             "\n# dbre-e2e harness settings\n\
              listen_addresses = '127.0.0.1'\n\
              unix_socket_directories = {socket}\n\
@@ -114,10 +137,35 @@ impl PgServer {
              max_connections = 100\n",
             socket = quote_literal(&self.socket_dir.to_string_lossy()),
         );
-        let conf_path = self.data_dir.join("postgresql.conf");
-        let mut text = fs::read_to_string(&conf_path)?;
-        text.push_str(&conf);
-        fs::write(&conf_path, text)?;
+        if options.tls {
+            let tls = crate::tls::make_server_certs(root)?;
+            // PostgreSQL refuses a key file others can read; it must belong to the server account.
+            fs::set_permissions(&tls.server_key, fs::Permissions::from_mode(0o600))?;
+            self.give_to_server_account(&tls.server_key)?;
+            self.give_to_server_account(&tls.server_cert)?;
+            conf.push_str(&format!(
+                "ssl = on\nssl_cert_file = {}\nssl_key_file = {}\n",
+                quote_literal(&tls.server_cert.to_string_lossy()),
+                quote_literal(&tls.server_key.to_string_lossy()),
+            ));
+            self.tls = Some(tls);
+        }
+        for (name, value) in &options.settings {
+            conf.push_str(&format!("{name} = {value}\n"));
+        }
+        append(&self.data_dir.join("postgresql.conf"), &conf)?;
+        if options.require_tls {
+            // TCP clients must use TLS: `host` lines become `hostssl` (the socket stays `local`).
+            let hba_path = self.data_dir.join("pg_hba.conf");
+            let hba: String = fs::read_to_string(&hba_path)?
+                .lines()
+                .map(|line| match line.strip_prefix("host ") {
+                    Some(rest) => format!("hostssl {rest}\n"),
+                    None => format!("{line}\n"),
+                })
+                .collect();
+            fs::write(&hba_path, hba)?;
+        }
         Ok(())
     }
 
@@ -204,6 +252,12 @@ impl PgServer {
         &self.socket_dir
     }
 
+    /// The CA certificate that signed the server's certificate, when started with
+    /// [`PgBuilder::tls`] (for `sslrootcert` with `sslmode = "verify-full"`).
+    pub fn ca_cert(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|t| t.ca_cert.as_path())
+    }
+
     /// The bootstrap superuser's password (random per server).
     pub fn superuser_password(&self) -> &str {
         &self.password
@@ -260,47 +314,6 @@ impl PgServer {
             ..self.superuser()
         })
     }
-
-    /// The whole server log so far.
-    pub fn log(&self) -> String {
-        fs::read(&self.log_file)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
-    }
-
-    /// A position in the server log; pair with [`PgServer::log_since`] or
-    /// [`PgServer::connections_since`] to look only at what happened after it.
-    pub fn log_mark(&self) -> LogMark {
-        LogMark(fs::metadata(&self.log_file).map(|m| m.len()).unwrap_or(0))
-    }
-
-    /// The server log written after `mark`.
-    pub fn log_since(&self, mark: LogMark) -> String {
-        let mut text = Vec::new();
-        if let Ok(mut file) = fs::File::open(&self.log_file) {
-            if file.seek(SeekFrom::Start(mark.0)).is_ok() {
-                let _ = file.read_to_end(&mut text);
-            }
-        }
-        String::from_utf8_lossy(&text).into_owned()
-    }
-
-    /// Every connection authorized after `mark` (from `log_connections`), the harness's own
-    /// included; filter on [`Connection::application_name`] or [`Connection::user`].
-    pub fn connections_since(&self, mark: LogMark) -> Vec<Connection> {
-        self.log_since(mark)
-            .lines()
-            .filter_map(Connection::parse)
-            .collect()
-    }
-
-    /// Connections after `mark` that are not the harness's own.
-    pub fn client_connections_since(&self, mark: LogMark) -> Vec<Connection> {
-        self.connections_since(mark)
-            .into_iter()
-            .filter(|c| c.application_name != HARNESS_APPLICATION_NAME)
-            .collect()
-    }
 }
 
 impl Drop for PgServer {
@@ -320,213 +333,38 @@ impl fmt::Debug for PgServer {
     }
 }
 
-/// A byte offset into the server log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LogMark(u64);
-
-/// One `connection authorized` line of the server log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Connection {
-    pub user: String,
-    pub database: String,
-    pub application_name: String,
+/// Options for [`PgServer::builder`].
+#[derive(Clone, Debug, Default)]
+pub struct PgBuilder {
+    tls: bool,
+    require_tls: bool,
+    settings: Vec<(String, String)>,
 }
 
-impl Connection {
-    /// Parses `... connection authorized: user=U database=D application_name=A`. Names are
-    /// printed unquoted, so a name containing ` database=` would confuse this; tests count
-    /// connections of ordinary names.
-    fn parse(line: &str) -> Option<Connection> {
-        let rest = line.split_once("connection authorized: user=")?.1;
-        let (user, rest) = rest.split_once(" database=")?;
-        let (database, app) = match rest.split_once(" application_name=") {
-            Some((db, app)) => (db, app.split(" SSL ").next().unwrap_or(app)),
-            None => (rest, ""),
-        };
-        Some(Connection {
-            user: user.to_string(),
-            database: database.trim().to_string(),
-            application_name: app.trim().to_string(),
-        })
-    }
-}
-
-/// How to reach the server as one user on one database. Helpers open a fresh connection per
-/// call (tagged with [`HARNESS_APPLICATION_NAME`]) and work from sync and async tests alike.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ConnInfo {
-    pub host: String,
-    pub port: u16,
-    pub user: String,
-    pub password: String,
-    pub database: String,
-}
-
-impl fmt::Debug for ConnInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ConnInfo({}@{}:{}/{})",
-            self.user, self.host, self.port, self.database
-        )
-    }
-}
-
-impl ConnInfo {
-    /// The same user on another database.
-    pub fn with_database(&self, database: &str) -> ConnInfo {
-        ConnInfo {
-            database: database.to_string(),
-            ..self.clone()
-        }
+impl PgBuilder {
+    /// `ssl = on` with a certificate for `localhost`/`127.0.0.1` from a throwaway CA
+    /// ([`PgServer::ca_cert`]). Plain TCP connections are still accepted.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
     }
 
-    /// The standard libpq variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
-    /// `PGSSLMODE=disable`), which the provider reads as defaults.
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("PGHOST", self.host.clone()),
-            ("PGPORT", self.port.to_string()),
-            ("PGUSER", self.user.clone()),
-            ("PGPASSWORD", self.password.clone()),
-            ("PGDATABASE", self.database.clone()),
-            ("PGSSLMODE", "disable".to_string()),
-        ]
+    /// Like [`PgBuilder::tls`], and TCP connections without TLS are refused.
+    pub fn require_tls(mut self) -> Self {
+        self.tls = true;
+        self.require_tls = true;
+        self
     }
 
-    /// A libpq keyword/value connection string.
-    pub fn connection_string(&self) -> String {
-        let q = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
-        format!(
-            "host={} port={} user={} password={} dbname={} sslmode=disable",
-            q(&self.host),
-            self.port,
-            q(&self.user),
-            q(&self.password),
-            q(&self.database)
-        )
+    /// An extra `postgresql.conf` line; `value` is written as is (quote strings: `"'x'"`).
+    pub fn setting(mut self, name: &str, value: &str) -> Self {
+        self.settings.push((name.to_string(), value.to_string()));
+        self
     }
 
-    /// A `provider "dbre"` block pointing at this server as this user.
-    pub fn provider_hcl(&self) -> String {
-        format!(
-            "provider \"dbre\" {{\n  postgres {{\n    host     = {}\n    port     = {}\n    \
-             username = {}\n    password = {}\n    database = {}\n    sslmode  = \"disable\"\n  }}\n}}\n",
-            hcl_string(&self.host),
-            self.port,
-            hcl_string(&self.user),
-            hcl_string(&self.password),
-            hcl_string(&self.database)
-        )
+    pub fn start(self) -> Result<PgServer> {
+        PgServer::start_with(self)
     }
-
-    /// Opens an async connection; its driver task runs on the caller's tokio runtime.
-    pub async fn connect(&self) -> Result<Client> {
-        let mut config = tokio_postgres::Config::new();
-        config
-            .host(&self.host)
-            .port(self.port)
-            .user(&self.user)
-            .password(&self.password)
-            .dbname(&self.database)
-            .application_name(HARNESS_APPLICATION_NAME)
-            .connect_timeout(Duration::from_secs(10));
-        let (client, connection) = config
-            .connect(NoTls)
-            .await
-            .with_context(|| format!("connecting to {self:?}"))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(client)
-    }
-
-    /// Logs in and out; fails when the credentials are refused.
-    pub fn check_login(&self) -> Result<()> {
-        block_on(async { self.connect().await.map(drop) })
-    }
-
-    /// Runs SQL (one or more statements, no parameters).
-    pub fn execute(&self, sql: &str) -> Result<()> {
-        block_on(async {
-            let client = self.connect().await?;
-            client
-                .batch_execute(sql)
-                .await
-                .with_context(|| format!("as {self:?}: {sql}"))
-        })
-    }
-
-    /// Runs one parameterised statement and returns its rows.
-    pub fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-        block_on(async {
-            let client = self.connect().await?;
-            client
-                .query(sql, params)
-                .await
-                .with_context(|| format!("as {self:?}: {sql}"))
-        })
-    }
-
-    /// Runs SQL through the simple protocol and returns every row as text, as psql shows it.
-    pub fn psql(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-        block_on(async {
-            let client = self.connect().await?;
-            let messages = client
-                .simple_query(sql)
-                .await
-                .with_context(|| format!("as {self:?}: {sql}"))?;
-            Ok(messages
-                .into_iter()
-                .filter_map(|m| match m {
-                    SimpleQueryMessage::Row(row) => Some(
-                        (0..row.len())
-                            .map(|i| row.get(i).map(str::to_string))
-                            .collect(),
-                    ),
-                    _ => None,
-                })
-                .collect())
-        })
-    }
-
-    /// The first column of the first row as text (`None` for no row or NULL).
-    pub fn scalar(&self, sql: &str) -> Result<Option<String>> {
-        Ok(self
-            .psql(sql)?
-            .into_iter()
-            .next()
-            .and_then(|row| row.into_iter().next().flatten()))
-    }
-}
-
-/// The SQLSTATE of a failed harness call, if the server sent one (e.g. `42501`,
-/// insufficient privilege).
-pub fn sqlstate(err: &anyhow::Error) -> Option<String> {
-    err.chain()
-        .filter_map(|e| e.downcast_ref::<tokio_postgres::Error>())
-        .find_map(|e| e.code().map(|c| c.code().to_string()))
-}
-
-/// Runs a future to completion on a private runtime in a scoped thread, so the blocking helpers
-/// work both from plain `#[test]`s and from inside `#[tokio::test]`.
-fn block_on<F>(fut: F) -> F::Output
-where
-    F: std::future::Future + Send,
-    F::Output: Send,
-{
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("building a tokio runtime")
-                    .block_on(fut)
-            })
-            .join()
-            .expect("harness query thread panicked")
-    })
 }
 
 fn pg_bin_dir() -> Result<PathBuf> {
@@ -574,6 +412,15 @@ fn server_account() -> Result<Option<Account>> {
     }
 }
 
+fn append(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .with_context(|| format!("appending to {}", path.display()))
+}
+
 fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
@@ -590,40 +437,4 @@ fn random_hex(bytes: usize) -> Result<String> {
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_connection_authorized_lines() {
-        let line = "2026-11-22 01:02:03.456 UTC [123] LOG:  connection authorized: user=app \
-                    database=postgres application_name=terraform-provider-dbre";
-        assert_eq!(
-            Connection::parse(line),
-            Some(Connection {
-                user: "app".into(),
-                database: "postgres".into(),
-                application_name: "terraform-provider-dbre".into(),
-            })
-        );
-        assert_eq!(
-            Connection::parse("LOG:  connection received: host=127.0.0.1"),
-            None
-        );
-    }
-
-    #[test]
-    fn debug_output_hides_the_password() {
-        let conn = ConnInfo {
-            host: "127.0.0.1".into(),
-            port: 5432,
-            user: "u".into(),
-            password: "hunter2".into(),
-            database: "d".into(),
-        };
-        assert!(!format!("{conn:?}").contains("hunter2"));
-        assert!(conn.provider_hcl().contains("password = \"hunter2\""));
-    }
 }

@@ -14,6 +14,7 @@ use crate::sql::hcl_string;
 /// call (tagged with [`HARNESS_APPLICATION_NAME`]) and work from sync and async tests alike.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ConnInfo {
+    /// An IP address or host name, or a unix socket directory (starts with `/`).
     pub host: String,
     pub port: u16,
     pub user: String,

@@ -1,9 +1,11 @@
 //! A throwaway PostgreSQL 15 server per test.
 //!
-//! `initdb` into a temp dir, SCRAM password auth on 127.0.0.1 and on a unix socket inside the
-//! temp dir, a free port, `log_connections = on` so tests can count the connections a provider
+//! A copy of a once-per-machine `initdb` template (see `template.rs`) in a temp dir on tmpfs,
+//! SCRAM password auth on 127.0.0.1 and on a unix socket inside the temp dir, a free port, a
+//! fresh superuser password, `log_connections = on` so tests can count the connections a provider
 //! opens, and `pg_ctl stop -m immediate` on drop. When the tests run as root (CI, containers),
 //! the server binaries run as the `postgres` account, since PostgreSQL refuses to run as root.
+//! Start-up takes about half a second.
 
 use std::fmt;
 use std::fs;
@@ -23,6 +25,7 @@ use crate::tls::TlsFiles;
 
 mod conn;
 mod log;
+mod template;
 
 pub use conn::{sqlstate, ConnInfo};
 pub use log::{Connection, LogMark};
@@ -71,55 +74,45 @@ impl PgServer {
     fn start_with(options: PgBuilder) -> Result<Self> {
         let bin_dir = pg_bin_dir()?;
         let account = server_account()?;
-        // As root, the server account must reach the temp dir: /tmp is traversable by anyone,
-        // whereas $TMPDIR might sit under a private home.
-        let base = match account {
-            Some(_) => PathBuf::from("/tmp"),
-            None => std::env::temp_dir(),
-        };
+        let base = scratch_base(account);
+        let template = template::ensure(&base, &bin_dir, account)?;
         let dir = tempfile::Builder::new()
             .prefix("dbre-pg-")
             .tempdir_in(&base)
             .with_context(|| format!("creating a temp dir in {}", base.display()))?;
         let root = dir.path().to_path_buf();
-        let password = random_hex(16)?;
         let mut server = PgServer {
             bin_dir,
             data_dir: root.join("data"),
             socket_dir: root.join("sock"),
             log_file: root.join("server.log"),
             port: 0,
-            password,
+            password: template.password.clone(),
             account,
             tls: None,
             stopped: true,
             _dir: dir,
         };
-        server.init_cluster(&root)?;
+        fs::create_dir(&server.socket_dir)?;
+        chown_to(&root, account)?;
+        chown_to(&server.socket_dir, account)?;
+        let mut copy = Command::new("cp");
+        copy.arg("-a").arg(&template.data_dir).arg(&server.data_dir);
+        process::run(copy, env_secs("DBRE_E2E_PG_TIMEOUT_SECS", 120))?
+            .ok()
+            .context("copying the PostgreSQL template")?;
         server.configure(&root, &options)?;
         server.start_on_free_port()?;
+        // Every server shares the template's password until here; give this one its own.
+        let fresh = random_hex(16)?;
+        // Over the socket, which also works when TCP requires TLS.
+        server.socket_superuser().execute(&format!(
+            "ALTER ROLE {} PASSWORD {}",
+            quote_ident(SUPERUSER),
+            quote_literal(&fresh)
+        ))?;
+        server.password = fresh;
         Ok(server)
-    }
-
-    fn init_cluster(&self, root: &Path) -> Result<()> {
-        fs::create_dir(&self.socket_dir)?;
-        let pwfile = root.join("pwfile");
-        fs::write(&pwfile, format!("{}\n", self.password))?;
-        fs::set_permissions(&pwfile, fs::Permissions::from_mode(0o600))?;
-        for path in [root, &self.socket_dir, &pwfile] {
-            self.give_to_server_account(path)?;
-        }
-        let out = self.run_pg_tool("initdb", |cmd| {
-            cmd.arg("-D")
-                .arg(&self.data_dir)
-                .args(["-U", SUPERUSER, "-E", "UTF8", "--locale=C"])
-                .args(["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"])
-                .arg(format!("--pwfile={}", pwfile.display()))
-                .args(["--no-sync", "--no-instructions"]);
-        })?;
-        fs::remove_file(&pwfile)?;
-        out.ok().context("initdb failed")?;
-        Ok(())
     }
 
     /// Appends the harness settings (and the caller's) to `postgresql.conf`; sets up TLS.
@@ -202,27 +195,14 @@ impl PgServer {
     }
 
     fn run_pg_tool(&self, tool: &str, args: impl FnOnce(&mut Command)) -> Result<process::Output> {
-        let mut cmd = Command::new(self.bin_dir.join(tool));
+        let root = self.data_dir.parent().expect("data dir has a parent");
+        let mut cmd = server_command(&self.bin_dir, tool, self.account, root);
         args(&mut cmd);
-        // The server account may not be able to enter the caller's working directory.
-        cmd.current_dir(self.data_dir.parent().expect("data dir has a parent"));
-        cmd.env("LC_ALL", "C.UTF-8");
-        if let Some(account) = self.account {
-            cmd.uid(account.uid).gid(account.gid);
-            cmd.env(
-                "HOME",
-                self.data_dir.parent().expect("data dir has a parent"),
-            );
-        }
         process::run(cmd, env_secs("DBRE_E2E_PG_TIMEOUT_SECS", 120))
     }
 
     fn give_to_server_account(&self, path: &Path) -> Result<()> {
-        if let Some(account) = self.account {
-            std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid))
-                .with_context(|| format!("chown {} to the postgres account", path.display()))?;
-        }
-        Ok(())
+        chown_to(path, self.account)
     }
 
     /// Stops the server now (`pg_ctl stop -m immediate`); also done on drop.
@@ -271,6 +251,15 @@ impl PgServer {
             user: SUPERUSER.to_string(),
             password: self.password.clone(),
             database: "postgres".to_string(),
+        }
+    }
+
+    /// The bootstrap superuser on `postgres` over the unix socket (works even when TCP
+    /// requires TLS, see [`PgBuilder::require_tls`]).
+    pub fn socket_superuser(&self) -> ConnInfo {
+        ConnInfo {
+            host: self.socket_dir.to_string_lossy().into_owned(),
+            ..self.superuser()
         }
     }
 
@@ -364,6 +353,47 @@ impl PgBuilder {
 
     pub fn start(self) -> Result<PgServer> {
         PgServer::start_with(self)
+    }
+}
+
+/// A command for one of the server binaries, run as the server account when we are root, in a
+/// directory that account can enter.
+fn server_command(bin_dir: &Path, tool: &str, account: Option<Account>, cwd: &Path) -> Command {
+    let mut cmd = Command::new(bin_dir.join(tool));
+    cmd.current_dir(cwd).env("LC_ALL", "C.UTF-8");
+    if let Some(account) = account {
+        cmd.uid(account.uid).gid(account.gid).env("HOME", cwd);
+    }
+    cmd
+}
+
+fn chown_to(path: &Path, account: Option<Account>) -> Result<()> {
+    if let Some(account) = account {
+        std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid))
+            .with_context(|| format!("chown {} to the postgres account", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Where servers (and the template) live: `DBRE_E2E_PG_TMPDIR` if set, else /dev/shm (tmpfs:
+/// initdb and copies are several times faster than on disk, and fsync is off anyway), else /tmp.
+/// As root, the server account must be able to reach it, which rules out a private `$TMPDIR`.
+fn scratch_base(account: Option<Account>) -> PathBuf {
+    if let Some(dir) = std::env::var_os("DBRE_E2E_PG_TMPDIR") {
+        return PathBuf::from(dir);
+    }
+    let shm = Path::new("/dev/shm");
+    let writable = shm.is_dir()
+        && tempfile::Builder::new()
+            .prefix(".dbre-e2e-probe-")
+            .tempdir_in(shm)
+            .is_ok();
+    if writable {
+        shm.to_path_buf()
+    } else if account.is_some() {
+        PathBuf::from("/tmp")
+    } else {
+        std::env::temp_dir()
     }
 }
 

@@ -9,6 +9,9 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Terraform cannot be fetched here (no network to its releases), so it must already exist.
 require_terraform() {
     local tf="${DBRE_TERRAFORM:-}"
+    if [[ -n "$tf" && ! -x "$tf" ]]; then
+        die "DBRE_TERRAFORM=$tf is not an executable terraform"
+    fi
     if [[ -z "$tf" ]]; then
         tf="$(command -v terraform || true)"
         [[ -z "$tf" && -x /usr/local/bin/terraform ]] && tf=/usr/local/bin/terraform

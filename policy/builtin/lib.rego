@@ -81,6 +81,10 @@ off_values := {"off", "false", "0", "no", "disabled"}
 # True when a setting value (string, bool or number) means "off".
 is_off(v) if lower(trim_space(sprintf("%v", [v]))) in off_values
 
+# v in lower case when it is a string, undefined otherwise. Builtins raise errors on wrong types
+# (which would abort the whole evaluation), so guardrails never call lower() on plan values.
+lower_str(v) := lower(trim_space(v)) if is_string(v)
+
 # Privilege names normalised to upper case without surrounding spaces.
 upper_set(xs) := {upper(trim_space(x)) | some x in xs; is_string(x)}
 
@@ -94,6 +98,7 @@ production_patterns := data.dbre.config.production_databases
 production_database(name) if {
 	is_string(name)
 	some p in production_patterns
+	is_string(p)
 	glob.match(lower(p), null, lower(name))
 }
 

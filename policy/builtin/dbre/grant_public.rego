@@ -16,9 +16,7 @@ metadata := {
 _allowed := {"CONNECT", "USAGE"}
 
 _public(r) if {
-	role := lib.value(r, "role")
-	is_string(role)
-	upper(trim_space(role)) == "PUBLIC"
+	lib.lower_str(lib.value(r, "role")) == "public"
 }
 
 _privileges(r) := lib.upper_set(lib.value(r, "privileges")) if is_array(lib.value(r, "privileges"))

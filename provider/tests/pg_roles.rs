@@ -43,10 +43,8 @@ async fn odd_names_round_trip_through_create_read_comment_rename_drop() {
                 comment: Some(comment.clone()),
                 ..RoleSpec::default()
             };
-            let mut client = server.maintenance().await.unwrap();
-            let created = roles::create_role(&mut *client, &spec, Some("pw'\\\"x"))
-                .await
-                .unwrap();
+            let client = server.maintenance().await.unwrap();
+            let created = server.create_role(&spec, Some("pw'\\\"x")).await.unwrap();
             assert_eq!(created.spec, spec, "{who}: {name}");
             // The catalog, read independently, has exactly this name and comment.
             let listed = pg.psql_super(
@@ -65,7 +63,7 @@ async fn odd_names_round_trip_through_create_read_comment_rename_drop() {
             assert_eq!(by_oid, created);
 
             let renamed = format!("{name} renamed");
-            roles::rename_role(&*client, &name, &renamed).await.unwrap();
+            server.rename_role(&name, &renamed).await.unwrap();
             assert!(roles::read_role(&*client, &name).await.unwrap().is_none());
             let after = roles::read_role(&*client, &renamed).await.unwrap().unwrap();
             assert_eq!(after.oid, created.oid);
@@ -87,13 +85,13 @@ async fn alter_changes_only_what_changed_and_reads_back_the_state() {
     let pools = Pools::new();
     for (who, settings) in as_who(&pg) {
         let server = Server::new(&pools, settings);
-        let mut client = server.maintenance().await.unwrap();
+        let client = server.maintenance().await.unwrap();
         let name = format!("alter_{who}");
         let spec = RoleSpec {
             name: name.clone(),
             ..RoleSpec::default()
         };
-        let created = roles::create_role(&mut *client, &spec, None).await.unwrap();
+        let created = server.create_role(&spec, None).await.unwrap();
         assert_eq!(created.spec.valid_until, None);
 
         let desired = RoleSpec {
@@ -107,9 +105,7 @@ async fn alter_changes_only_what_changed_and_reads_back_the_state() {
             comment: Some("now with a comment".into()),
             ..spec.clone()
         };
-        let after = roles::alter_role(&mut *client, &spec, &desired)
-            .await
-            .unwrap();
+        let after = server.alter_role(&spec, &desired).await.unwrap();
         assert_eq!(after.oid, created.oid, "{who}: rename in place");
         assert_eq!(after.spec, desired, "{who}");
 
@@ -119,9 +115,7 @@ async fn alter_changes_only_what_changed_and_reads_back_the_state() {
             comment: None,
             ..desired.clone()
         };
-        let after = roles::alter_role(&mut *client, &desired, &back)
-            .await
-            .unwrap();
+        let after = server.alter_role(&desired, &back).await.unwrap();
         assert_eq!(after.spec, back);
         let stored = pg.psql_super(
             "postgres",
@@ -136,7 +130,7 @@ async fn alter_changes_only_what_changed_and_reads_back_the_state() {
             valid_until: Some("2031-02-03 06:05:06+02".into()),
             ..back.clone()
         };
-        let after = roles::alter_role(&mut *client, &back, &tz).await.unwrap();
+        let after = server.alter_role(&back, &tz).await.unwrap();
         assert_eq!(
             after.spec.valid_until.as_deref(),
             Some("2031-02-03 04:05:06+00")
@@ -151,13 +145,13 @@ async fn non_superuser_admin_cannot_create_superusers_and_says_why() {
     let pg = TestPg::start();
     let pools = Pools::new();
     let server = Server::new(&pools, pg.admin());
-    let mut client = server.maintenance().await.unwrap();
     let spec = RoleSpec {
         name: "wants_super".into(),
         superuser: true,
         ..RoleSpec::default()
     };
-    let err = roles::create_role(&mut *client, &spec, Some("hunter2-secret"))
+    let err = server
+        .create_role(&spec, Some("hunter2-secret"))
         .await
         .unwrap_err();
     let text = err.to_string();
@@ -173,7 +167,7 @@ async fn passwords_work_for_login_and_never_travel_in_clear() {
     let pools = Pools::new();
     for (who, settings) in as_who(&pg) {
         let server = Server::new(&pools, settings);
-        let mut client = server.maintenance().await.unwrap();
+        let client = server.maintenance().await.unwrap();
         let name = format!("app@{who}.example");
         let password = format!("first-'pw'-{who}");
         let spec = RoleSpec {
@@ -181,9 +175,7 @@ async fn passwords_work_for_login_and_never_travel_in_clear() {
             login: true,
             ..RoleSpec::default()
         };
-        roles::create_role(&mut *client, &spec, Some(&password))
-            .await
-            .unwrap();
+        server.create_role(&spec, Some(&password)).await.unwrap();
         // The role can log in with it.
         let login = Server::new(&pools, pg.settings(&name, &password));
         assert_eq!(login.check().await.unwrap().current_user, name);
@@ -199,12 +191,14 @@ async fn passwords_work_for_login_and_never_travel_in_clear() {
         assert!(!pg.log().contains(&password));
 
         let rotated = format!("second-pw-{who}");
-        roles::set_password(&*client, &name, Some(&rotated))
+        server
+            .set_role_password(&name, Some(&rotated))
             .await
             .unwrap();
         let login = Server::new(&pools, pg.settings(&name, &rotated));
         login.check().await.unwrap();
-        let old = Server::new(&pools, pg.settings(&name, &password));
+        // (A fresh registry: the shared one would hand back the connection opened above.)
+        let old = Server::new(&Pools::new(), pg.settings(&name, &password));
         assert!(old.check().await.is_err());
         drop(client);
         server.drop_role(&name, None).await.unwrap();
@@ -216,14 +210,14 @@ async fn list_roles_by_like_and_regex_patterns() {
     let pg = TestPg::start();
     let pools = Pools::new();
     let server = Server::new(&pools, pg.admin());
-    let mut client = server.maintenance().await.unwrap();
+    let client = server.maintenance().await.unwrap();
     for name in ["team_a_read", "team_a_write", "team_b_read", "team%odd"] {
         let spec = RoleSpec {
             name: name.into(),
             connection_limit: 5,
             ..RoleSpec::default()
         };
-        roles::create_role(&mut *client, &spec, None).await.unwrap();
+        server.create_role(&spec, None).await.unwrap();
     }
     let names = |v: Vec<roles::RoleState>| v.into_iter().map(|r| r.spec.name).collect::<Vec<_>>();
     let like = roles::list_roles(&*client, &NamePattern::Like("team_a%".into()), false)
@@ -266,15 +260,13 @@ async fn role_with_objects_in_two_databases(
 ) -> (String, [String; 2]) {
     let role = format!("leaver@{who}");
     let dbs = [format!("db one {who}"), format!("db.two.{who}")];
-    let mut client = server.maintenance().await.unwrap();
+    let client = server.maintenance().await.unwrap();
     let spec = RoleSpec {
         name: role.clone(),
         login: true,
         ..RoleSpec::default()
     };
-    roles::create_role(&mut *client, &spec, Some("leaver-pw"))
-        .await
-        .unwrap();
+    server.create_role(&spec, Some("leaver-pw")).await.unwrap();
     for db in &dbs {
         client
             .batch_execute(&format!(
@@ -356,18 +348,16 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
 
         // With one: REASSIGN + DROP OWNED in both databases, then the role is gone.
         let heir = format!("heir {who}");
-        let mut c = server.maintenance().await.unwrap();
-        roles::create_role(
-            &mut *c,
-            &RoleSpec {
-                name: heir.clone(),
-                ..RoleSpec::default()
-            },
-            None,
-        )
-        .await
-        .unwrap();
-        drop(c);
+        server
+            .create_role(
+                &RoleSpec {
+                    name: heir.clone(),
+                    ..RoleSpec::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
         server.drop_role(&role, Some(&heir)).await.unwrap();
         let c = server.maintenance().await.unwrap();
         assert!(

@@ -135,6 +135,11 @@ impl Server {
                     });
                 }
             }
+            Some(heir) if heir == role => {
+                return Err(PgError::invalid(format!(
+                    "role \"{role}\" cannot inherit its own objects; name another role to reassign them to"
+                )));
+            }
             Some(heir) => {
                 let mut names: Vec<String> = databases.into_iter().map(|d| d.name).collect();
                 if !names.iter().any(|n| n == self.maintenance_database()) {
@@ -195,13 +200,14 @@ impl Server {
     async fn acquire_role(&self, role: &str) -> Result<Option<BorrowedRole>, PgError> {
         let client = self.maintenance().await?;
         let row = client
-            .query_one(
+            .query_opt(
                 "SELECT pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'), current_user::text \
                  FROM pg_catalog.pg_roles r WHERE r.rolname = $1",
                 &[&role],
             )
             .await
-            .map_err(|e| PgError::query(format!("checking membership in role \"{role}\""), &e))?;
+            .map_err(|e| PgError::query(format!("checking membership in role \"{role}\""), &e))?
+            .ok_or_else(|| PgError::invalid(format!("role \"{role}\" does not exist")))?;
         if row.get::<_, bool>(0) {
             return Ok(None);
         }

@@ -5,18 +5,18 @@
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustls::ClientConfig;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, NoTls};
 
 use super::connect::connect;
 use super::error::PgError;
 use super::settings::ConnSettings;
-use super::tls;
+use super::tls::{self, RustlsConnect};
 
 /// How long a failed connect is handed out again without trying.
 pub const FAILURE_MEMORY: Duration = Duration::from_secs(5);
@@ -191,6 +191,9 @@ impl Pool {
 pub struct PooledClient {
     client: Option<Client>,
     pool: Arc<Pool>,
+    /// Set when work on this connection was abandoned mid-statement: the connection is then
+    /// closed instead of being handed to the next caller, who would wait behind it.
+    abandoned: Arc<AtomicBool>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -199,7 +202,25 @@ impl PooledClient {
         PooledClient {
             client: Some(client),
             pool,
+            abandoned: Arc::new(AtomicBool::new(false)),
             _permit: permit,
+        }
+    }
+
+    /// A guard for work about to run on this connection. Disarm it when the work is done; if
+    /// it is dropped armed (the future running the work was dropped — Terraform's Stop), the
+    /// server is asked to cancel the running statement, which also ends an open transaction
+    /// and releases its locks, and the connection is closed rather than reused.
+    pub fn abandon_guard(&self) -> AbandonGuard {
+        AbandonGuard {
+            abandoned: self.abandoned.clone(),
+            cancel: self.cancel_token(),
+            tls: self
+                .pool
+                .tls
+                .get()
+                .and_then(|t| t.as_ref().ok().cloned().flatten()),
+            armed: true,
         }
     }
 
@@ -225,7 +246,44 @@ impl DerefMut for PooledClient {
 impl Drop for PooledClient {
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
-            self.pool.give_back(client);
+            if !self.abandoned.load(Ordering::Acquire) {
+                self.pool.give_back(client);
+            }
         }
+    }
+}
+
+/// See [`PooledClient::abandon_guard`].
+pub struct AbandonGuard {
+    abandoned: Arc<AtomicBool>,
+    cancel: tokio_postgres::CancelToken,
+    tls: Option<Arc<ClientConfig>>,
+    armed: bool,
+}
+
+impl AbandonGuard {
+    pub fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for AbandonGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        self.abandoned.store(true, Ordering::Release);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (cancel, tls) = (self.cancel.clone(), self.tls.clone());
+        runtime.spawn(async move {
+            // Best effort: if it fails, closing the connection still ends the session once
+            // the statement finishes.
+            let _ = match tls {
+                Some(tls) => cancel.cancel_query(RustlsConnect(tls)).await,
+                None => cancel.cancel_query(NoTls).await,
+            };
+        });
     }
 }

@@ -2,12 +2,16 @@
 //! comment. Dropping lives in [`super::dependents`] because it spans databases.
 //!
 //! Reads use `pg_roles` and `pg_shdescription` only: a non-superuser admin cannot read
-//! `pg_authid`, and we never want the password hash anyway.
+//! `pg_authid`, and we never want the password hash anyway. They go out as typed, unnamed
+//! statements (`query_typed`): one round trip each instead of prepare + execute.
 
+use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
 
 use super::error::PgError;
 use super::quote::{quote_ident, quote_literal};
+use super::server::Server;
+use super::tx::retry;
 
 /// The longest role name the server keeps (NAMEDATALEN - 1 bytes); longer names would be
 /// silently truncated and drift forever.
@@ -124,10 +128,29 @@ pub async fn read_role<C: GenericClient + Sync>(
     name: &str,
 ) -> Result<Option<RoleState>, PgError> {
     let row = client
-        .query_opt(&format!("{SELECT_ROLES} WHERE r.rolname = $1"), &[&name])
+        .query_typed_opt(
+            &format!("{SELECT_ROLES} WHERE r.rolname = $1"),
+            &[(&name, Type::TEXT)],
+        )
         .await
         .map_err(|e| PgError::query(format!("reading role \"{name}\""), &e))?;
     Ok(row.as_ref().map(role_from_row))
+}
+
+/// The roles called `names` that exist, in one query (for refreshing many roles at once),
+/// ordered by name.
+pub async fn read_roles<C: GenericClient + Sync>(
+    client: &C,
+    names: &[String],
+) -> Result<Vec<RoleState>, PgError> {
+    let rows = client
+        .query_typed(
+            &format!("{SELECT_ROLES} WHERE r.rolname = ANY($1) ORDER BY r.rolname"),
+            &[(&names, Type::TEXT_ARRAY)],
+        )
+        .await
+        .map_err(|e| PgError::query(format!("reading {} roles", names.len()), &e))?;
+    Ok(rows.iter().map(role_from_row).collect())
 }
 
 /// The role with `oid` (whatever it is called now), or `None`.
@@ -136,7 +159,10 @@ pub async fn read_role_by_oid<C: GenericClient + Sync>(
     oid: u32,
 ) -> Result<Option<RoleState>, PgError> {
     let row = client
-        .query_opt(&format!("{SELECT_ROLES} WHERE r.oid = $1"), &[&oid])
+        .query_typed_opt(
+            &format!("{SELECT_ROLES} WHERE r.oid = $1"),
+            &[(&oid, Type::OID)],
+        )
         .await
         .map_err(|e| PgError::query(format!("reading role with oid {oid}"), &e))?;
     Ok(row.as_ref().map(role_from_row))
@@ -149,178 +175,178 @@ pub async fn list_roles<C: GenericClient + Sync>(
     pattern: &NamePattern,
     include_builtin: bool,
 ) -> Result<Vec<RoleState>, PgError> {
-    let builtin = if include_builtin {
-        "true"
-    } else {
-        "r.rolname !~ '^pg_'"
+    // $1 is the pattern (NULL = everything), $2 whether built-in roles are wanted.
+    let (condition, value) = match pattern {
+        NamePattern::All => ("true", None),
+        NamePattern::Like(p) => ("r.rolname LIKE $1", Some(p.as_str())),
+        NamePattern::Regex(p) => ("r.rolname ~ $1", Some(p.as_str())),
     };
-    let rows =
-        match pattern {
-            NamePattern::All => {
-                client
-                    .query(
-                        &format!("{SELECT_ROLES} WHERE {builtin} ORDER BY r.rolname"),
-                        &[],
-                    )
-                    .await
-            }
-            NamePattern::Like(p) => client
-                .query(
-                    &format!(
-                        "{SELECT_ROLES} WHERE {builtin} AND r.rolname LIKE $1 ORDER BY r.rolname"
-                    ),
-                    &[p],
-                )
-                .await,
-            NamePattern::Regex(p) => {
-                client
-                    .query(
-                        &format!(
-                            "{SELECT_ROLES} WHERE {builtin} AND r.rolname ~ $1 ORDER BY r.rolname"
-                        ),
-                        &[p],
-                    )
-                    .await
-            }
-        }
+    let rows = client
+        .query_typed(
+            &format!(
+                "{SELECT_ROLES} WHERE ($2 OR r.rolname !~ '^pg_') AND ($1::text IS NULL OR {condition}) \
+                 ORDER BY r.rolname"
+            ),
+            &[(&value, Type::TEXT), (&include_builtin, Type::BOOL)],
+        )
+        .await
         .map_err(|e| PgError::query("listing roles", &e))?;
     Ok(rows.iter().map(role_from_row).collect())
 }
 
-/// Creates the role (with its comment) in one transaction and reads it back.
-/// The password, if any, is hashed here (SCRAM-SHA-256) so the clear text never reaches the
-/// server, its logs or `pg_stat_statements`.
-pub async fn create_role<C: GenericClient + Sync>(
-    client: &mut C,
-    spec: &RoleSpec,
-    password: Option<&str>,
-) -> Result<RoleState, PgError> {
-    validate_role_name(&spec.name)?;
-    let context = format!("creating role \"{}\"", spec.name);
-    let mut sql = format!("CREATE ROLE {}", quote_ident(&spec.name)?);
-    let defaults = RoleSpec::default();
-    let options = attribute_options(&defaults, spec)?;
-    if !options.is_empty() || password.is_some() {
-        sql.push_str(" WITH");
-        for option in options {
-            sql.push(' ');
-            sql.push_str(&option);
+/// How the server would store and print `value` as a `valid_until` (UTC, ISO), `None` for
+/// 'infinity' — so a plan can tell "2030-01-01" and "2030-01-01 00:00:00+00" are the same.
+/// Errors with the server's message when the value is not a timestamp.
+pub async fn normalize_valid_until<C: GenericClient + Sync>(
+    client: &C,
+    value: &str,
+) -> Result<Option<String>, PgError> {
+    let row = client
+        .query_typed_one(
+            "SELECT CASE WHEN t = 'infinity' THEN NULL ELSE t::text END \
+             FROM (SELECT $1::timestamptz AS t) v",
+            &[(&value, Type::TEXT)],
+        )
+        .await
+        .map_err(|e| PgError::query(format!("valid_until {value:?} is not a timestamp"), &e))?;
+    Ok(row.get(0))
+}
+
+impl Server {
+    /// The role called `name` (read on the maintenance database).
+    pub async fn read_role(&self, name: &str) -> Result<Option<RoleState>, PgError> {
+        read_role(&*self.maintenance().await?, name).await
+    }
+
+    /// Creates the role (with its comment) in one transaction and reads it back.
+    /// The password, if any, is hashed here (SCRAM-SHA-256) so the clear text never reaches
+    /// the server, its logs or `pg_stat_statements`.
+    pub async fn create_role(
+        &self,
+        spec: &RoleSpec,
+        password: Option<&str>,
+    ) -> Result<RoleState, PgError> {
+        validate_role_name(&spec.name)?;
+        let mut sql = format!("CREATE ROLE {}", quote_ident(&spec.name)?);
+        let options = attribute_options(&RoleSpec::default(), spec)?;
+        if !options.is_empty() || password.is_some() {
+            sql.push_str(" WITH");
+            for option in options {
+                sql.push(' ');
+                sql.push_str(&option);
+            }
+            if let Some(password) = password {
+                sql.push_str(" PASSWORD ");
+                sql.push_str(&quote_literal(&password_verifier(password))?);
+            }
         }
-        if let Some(password) = password {
-            sql.push_str(" PASSWORD ");
-            sql.push_str(&quote_literal(&password_verifier(password))?);
+        let mut statements = vec![sql];
+        if let Some(comment) = &spec.comment {
+            statements.push(comment_sql(&spec.name, Some(comment))?);
         }
+        let context = format!("creating role \"{}\"", spec.name);
+        self.write_and_read(&context, &statements, &spec.name).await
     }
-    let tx = client
-        .transaction()
-        .await
-        .map_err(|e| PgError::query(&context, &e))?;
-    tx.batch_execute(&sql)
-        .await
-        .map_err(|e| PgError::query(&context, &e))?;
-    if let Some(comment) = &spec.comment {
-        tx.batch_execute(&comment_sql(&spec.name, Some(comment))?)
+
+    /// Brings the role named `current.name` to `desired`: renames it if the name differs
+    /// (`ALTER ROLE … RENAME TO`, in place), then alters only the attributes that changed (a
+    /// non-superuser admin may not even mention SUPERUSER, REPLICATION or BYPASSRLS), then the
+    /// comment — in one transaction. Returns the role as it is afterwards.
+    pub async fn alter_role(
+        &self,
+        current: &RoleSpec,
+        desired: &RoleSpec,
+    ) -> Result<RoleState, PgError> {
+        validate_role_name(&desired.name)?;
+        let mut statements = Vec::new();
+        if current.name != desired.name {
+            statements.push(rename_sql(&current.name, &desired.name)?);
+        }
+        let options = attribute_options(current, desired)?;
+        if !options.is_empty() {
+            statements.push(format!(
+                "ALTER ROLE {} WITH {}",
+                quote_ident(&desired.name)?,
+                options.join(" ")
+            ));
+        }
+        if current.comment != desired.comment {
+            statements.push(comment_sql(&desired.name, desired.comment.as_deref())?);
+        }
+        let context = format!("altering role \"{}\"", current.name);
+        self.write_and_read(&context, &statements, &desired.name)
             .await
-            .map_err(|e| PgError::query(&context, &e))?;
     }
-    let state = read_role(&tx, &spec.name).await?;
-    tx.commit()
-        .await
-        .map_err(|e| PgError::query(&context, &e))?;
-    state.ok_or_else(|| {
-        PgError::invalid(format!(
-            "role \"{}\" vanished right after creation",
-            spec.name
-        ))
-    })
-}
 
-/// Brings the role named `current.spec.name` to `desired`: renames it if the name differs,
-/// then alters only the attributes that changed (a non-superuser admin may not even mention
-/// SUPERUSER, REPLICATION or BYPASSRLS), then the comment — all in one transaction.
-/// Returns the role as it is afterwards.
-pub async fn alter_role<C: GenericClient + Sync>(
-    client: &mut C,
-    current: &RoleSpec,
-    desired: &RoleSpec,
-) -> Result<RoleState, PgError> {
-    validate_role_name(&desired.name)?;
-    let context = format!("altering role \"{}\"", current.name);
-    let mut statements = Vec::new();
-    if current.name != desired.name {
-        statements.push(rename_sql(&current.name, &desired.name)?);
-    }
-    let options = attribute_options(current, desired)?;
-    if !options.is_empty() {
-        statements.push(format!(
-            "ALTER ROLE {} WITH {}",
-            quote_ident(&desired.name)?,
-            options.join(" ")
-        ));
-    }
-    if current.comment != desired.comment {
-        statements.push(comment_sql(&desired.name, desired.comment.as_deref())?);
-    }
-    let tx = client
-        .transaction()
+    /// `ALTER ROLE old RENAME TO new`. PostgreSQL clears an MD5 password on rename (the hash
+    /// is salted with the name); SCRAM passwords, which we always set, survive.
+    pub async fn rename_role(&self, old: &str, new: &str) -> Result<(), PgError> {
+        validate_role_name(new)?;
+        let context = format!("renaming role \"{old}\" to \"{new}\"");
+        self.atomic(
+            self.maintenance_database(),
+            &context,
+            &[rename_sql(old, new)?],
+        )
         .await
-        .map_err(|e| PgError::query(&context, &e))?;
-    for statement in &statements {
-        tx.batch_execute(statement)
+    }
+
+    /// Sets (or with `None` removes) the role's password. The clear text is hashed here and
+    /// never appears in an error.
+    pub async fn set_role_password(
+        &self,
+        name: &str,
+        password: Option<&str>,
+    ) -> Result<(), PgError> {
+        let value = match password {
+            Some(p) => quote_literal(&password_verifier(p))?,
+            None => "NULL".to_string(),
+        };
+        let sql = format!("ALTER ROLE {} WITH PASSWORD {value}", quote_ident(name)?);
+        let context = format!("setting the password of role \"{name}\"");
+        self.atomic(self.maintenance_database(), &context, &[sql])
             .await
-            .map_err(|e| PgError::query(&context, &e))?;
     }
-    let state = read_role(&tx, &desired.name).await?;
-    tx.commit()
-        .await
-        .map_err(|e| PgError::query(&context, &e))?;
-    state.ok_or_else(|| PgError::invalid(format!("role \"{}\" does not exist", current.name)))
-}
 
-/// `ALTER ROLE old RENAME TO new`. Note that PostgreSQL clears an MD5 password on rename (the
-/// hash is salted with the name); SCRAM passwords, which we always set, survive.
-pub async fn rename_role<C: GenericClient + Sync>(
-    client: &C,
-    old: &str,
-    new: &str,
-) -> Result<(), PgError> {
-    validate_role_name(new)?;
-    client
-        .batch_execute(&rename_sql(old, new)?)
+    /// `COMMENT ON ROLE` (`None` removes the comment).
+    pub async fn set_role_comment(&self, name: &str, comment: Option<&str>) -> Result<(), PgError> {
+        let context = format!("commenting on role \"{name}\"");
+        self.atomic(
+            self.maintenance_database(),
+            &context,
+            &[comment_sql(name, comment)?],
+        )
         .await
-        .map_err(|e| PgError::query(format!("renaming role \"{old}\" to \"{new}\""), &e))
-}
+    }
 
-/// Sets (or with `None` removes) the role's password. The clear text is hashed here; errors
-/// never contain it.
-pub async fn set_password<C: GenericClient + Sync>(
-    client: &C,
-    name: &str,
-    password: Option<&str>,
-) -> Result<(), PgError> {
-    let value = match password {
-        Some(p) => quote_literal(&password_verifier(p))?,
-        None => "NULL".to_string(),
-    };
-    client
-        .batch_execute(&format!(
-            "ALTER ROLE {} WITH PASSWORD {value}",
-            quote_ident(name)?
-        ))
+    /// Runs `statements` and reads role `name` back inside the same transaction, retried as a
+    /// whole on a concurrent update.
+    async fn write_and_read(
+        &self,
+        context: &str,
+        statements: &[String],
+        name: &str,
+    ) -> Result<RoleState, PgError> {
+        retry(|| async {
+            let tx = self
+                .begin(self.maintenance_database())
+                .await?
+                .execute_all(context, statements)
+                .await?;
+            let state = match read_role(&*tx, name).await {
+                Ok(state) => state,
+                Err(e) => {
+                    tx.rollback().await;
+                    return Err(e);
+                }
+            };
+            tx.commit().await?;
+            state.ok_or_else(|| {
+                PgError::invalid(format!("{context}: role \"{name}\" does not exist"))
+            })
+        })
         .await
-        .map_err(|e| PgError::query(format!("setting the password of role \"{name}\""), &e))
-}
-
-/// `COMMENT ON ROLE` (`None` removes the comment).
-pub async fn set_comment<C: GenericClient + Sync>(
-    client: &C,
-    name: &str,
-    comment: Option<&str>,
-) -> Result<(), PgError> {
-    client
-        .batch_execute(&comment_sql(name, comment)?)
-        .await
-        .map_err(|e| PgError::query(format!("commenting on role \"{name}\""), &e))
+    }
 }
 
 fn rename_sql(old: &str, new: &str) -> Result<String, PgError> {

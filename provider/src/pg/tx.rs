@@ -1,13 +1,21 @@
 //! Running work atomically in one database, and running it again when PostgreSQL says a
 //! concurrent writer got in the way (serialization failure, deadlock, `tuple concurrently
 //! updated` from parallel GRANT/REVOKE on one object).
+//!
+//! [`Tx`] owns its pooled connection (no borrowed closures: the futures stay `Send` and
+//! `'static`-friendly for the plugin's spawned tasks). Commit or roll it back explicitly; a
+//! `Tx` dropped otherwise — Terraform's Stop dropping the future mid-statement — cancels the
+//! statement on the server and closes the connection, which rolls back and frees its locks.
 
 use std::future::Future;
+use std::ops::Deref;
 use std::time::Duration;
 
-use tokio_postgres::Transaction;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, GenericClient};
 
 use super::error::PgError;
+use super::pool::{AbandonGuard, PooledClient};
 use super::server::Server;
 
 /// How often [`retry`] tries in total.
@@ -15,7 +23,7 @@ pub const MAX_ATTEMPTS: u32 = 8;
 
 /// Runs `op` until it succeeds, fails with an error that is not [`PgError::is_retryable`], or
 /// has been tried [`MAX_ATTEMPTS`] times. Waits a growing, jittered pause between attempts so
-/// that colliding writers spread out.
+/// that colliding writers spread out. `op` starts from scratch each time (a new [`Tx`]).
 pub async fn retry<T, F, Fut>(mut op: F) -> Result<T, PgError>
 where
     F: FnMut() -> Fut,
@@ -48,60 +56,128 @@ fn jitter_permille() -> u64 {
     RandomState::new().hash_one(std::time::Instant::now()) % 1000
 }
 
+/// Takes transaction-scoped advisory locks on `keys` (any strings naming what is about to be
+/// changed, e.g. `"acl:app:public.orders"`), always in sorted order, so concurrent writers
+/// that touch overlapping objects queue up instead of deadlocking or tripping over each other
+/// (`tuple concurrently updated`). Released at commit or rollback. Call it first in a [`Tx`].
+pub async fn lock_in_order<C: GenericClient + Sync>(
+    tx: &C,
+    keys: &[String],
+) -> Result<(), PgError> {
+    let mut keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    // unnest yields the array in order and the locks are taken row by row in that order.
+    tx.query_typed(
+        "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(k, 0)) \
+         FROM unnest($1::text[]) AS k",
+        &[(&keys, Type::TEXT_ARRAY)],
+    )
+    .await
+    .map_err(|e| PgError::query("taking locks", &e))?;
+    Ok(())
+}
+
+/// An open transaction on a pooled connection; derefs to [`tokio_postgres::Client`], whose
+/// statements all run inside it.
+pub struct Tx {
+    // Field order matters: the guard must drop (and flag the connection) before the client
+    // decides whether to go back to the pool.
+    guard: Option<AbandonGuard>,
+    client: PooledClient,
+}
+
+impl Tx {
+    pub async fn commit(mut self) -> Result<(), PgError> {
+        self.client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(|e| PgError::query("committing", &e))?;
+        if let Some(guard) = self.guard.take() {
+            guard.disarm();
+        }
+        Ok(())
+    }
+
+    /// Rolls back and returns the connection to the pool (use on error paths, so an error
+    /// does not cost a reconnect).
+    pub async fn rollback(mut self) {
+        if self.client.batch_execute("ROLLBACK").await.is_ok() {
+            if let Some(guard) = self.guard.take() {
+                guard.disarm();
+            }
+        }
+    }
+
+    /// Runs each statement; on the first failure rolls back and returns the error (with
+    /// `context`, never the statement text).
+    pub async fn execute_all(self, context: &str, statements: &[String]) -> Result<Tx, PgError> {
+        for statement in statements {
+            if let Err(e) = self.client.batch_execute(statement).await {
+                let err = PgError::query(context, &e);
+                self.rollback().await;
+                return Err(err);
+            }
+        }
+        Ok(self)
+    }
+}
+
+impl Deref for Tx {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
 impl Server {
+    /// Starts a transaction on a pooled connection to `database`.
+    pub async fn begin(&self, database: &str) -> Result<Tx, PgError> {
+        let client = self.client(database).await?;
+        let tx = Tx {
+            guard: Some(client.abandon_guard()),
+            client,
+        };
+        tx.client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(|e| PgError::query("starting a transaction", &e))?;
+        Ok(tx)
+    }
+
     /// Runs `statements` in one transaction in `database`, retried as a whole on a concurrent
-    /// update. The statements are built with [`super::quote_ident`] / [`super::quote_literal`];
-    /// errors name `context`, never the statement text (it may hold a password).
+    /// update. Build them with [`super::quote_ident`] / [`super::quote_literal`]; errors name
+    /// `context`, never the statement text (it may hold a password hash).
     pub async fn atomic(
         &self,
         database: &str,
         context: &str,
         statements: &[String],
     ) -> Result<(), PgError> {
-        self.transaction(database, context, async |tx: &Transaction<'_>| {
-            for statement in statements {
-                tx.batch_execute(statement)
-                    .await
-                    .map_err(|e| PgError::query(context, &e))?;
-            }
-            Ok(())
+        retry(|| async {
+            self.begin(database)
+                .await?
+                .execute_all(context, statements)
+                .await?
+                .commit()
+                .await
+                .map_err(|e| with_context(e, context))
         })
         .await
     }
+}
 
-    /// Runs `work` inside a transaction in `database`, committing when it returns `Ok`, rolling
-    /// back otherwise; retried as a whole (new transaction) on a concurrent update. `work` may
-    /// run more than once, so it must only touch the database through the transaction it gets.
-    pub async fn transaction<T, F>(
-        &self,
-        database: &str,
-        context: &str,
-        mut work: F,
-    ) -> Result<T, PgError>
-    where
-        F: AsyncFnMut(&Transaction<'_>) -> Result<T, PgError>,
-    {
-        let mut attempt = 1;
-        loop {
-            let result: Result<T, PgError> = async {
-                let mut client = self.client(database).await?;
-                let tx = client
-                    .transaction()
-                    .await
-                    .map_err(|e| PgError::query(context, &e))?;
-                let value = work(&tx).await?;
-                tx.commit().await.map_err(|e| PgError::query(context, &e))?;
-                Ok(value)
-            }
-            .await;
-            match result {
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(backoff(attempt)).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+fn with_context(err: PgError, context: &str) -> PgError {
+    match err {
+        PgError::Query { code, message, .. } => PgError::Query {
+            context: context.to_string(),
+            code,
+            message,
+        },
+        other => other,
     }
 }
 

@@ -167,7 +167,7 @@ impl TestPg {
     /// Runs SQL as the superuser over the unix socket with psql (test setup and checks, kept
     /// apart from the code under test). Returns unaligned, tuples-only output.
     pub fn psql_super(&self, database: &str, sql: &str) -> String {
-        let mut cmd = as_postgres(Path::new(BIN_DIR).parent().unwrap().join("bin/psql"));
+        let mut cmd = as_postgres(Path::new(BIN_DIR).join("psql"));
         cmd.arg("-h")
             .arg(self.root.join("sock"))
             .args([
@@ -185,7 +185,9 @@ impl TestPg {
             "psql failed for {sql:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end_matches('\n')
+            .to_string()
     }
 
     /// The server log so far (log_connections is on).

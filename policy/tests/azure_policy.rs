@@ -399,6 +399,12 @@ fn wildcard_means_every_member() {
     // None at all: vacuously true, as in Azure.
     assert_eq!(check(cond.clone(), json!({"ip_rules": []})), M);
     assert_eq!(check(cond, json!({})), M);
+    // field() over [*] gives the members' values as an array
+    let a = json!({"ip_rules": [{"start": "a"}, {"start": "b"}]});
+    let c = json!({"value": "[length(field('ip_rules[*].start'))]", "equals": 2});
+    assert_eq!(check(c, a.clone()), M);
+    let c = json!({"value": "[field('ip_rules[*].start')]", "equals": ["A", "B"]});
+    assert_eq!(check(c, a), M);
 }
 
 #[test]
@@ -1044,12 +1050,24 @@ fn evaluation_errors_are_indeterminate_with_a_reason() {
     let o = run_action(
         &d,
         Action::Create,
-        &json!({"x": "abc"}),
+        &json!({"x": "hunter2"}),
         &json!({}),
         &Value::Null,
     );
     assert_eq!(o.result, Tri::Indeterminate { fields: vec![] });
     assert!(o.message.contains("could not evaluate"), "{}", o.message);
+    // attribute values (possibly secrets) never appear in messages
+    assert!(!o.message.contains("hunter2"), "{}", o.message);
+    let d = rule(json!({"field": "x", "less": true}), "deny");
+    let o = run_action(
+        &d,
+        Action::Create,
+        &json!({"x": "hunter2"}),
+        &json!({}),
+        &Value::Null,
+    );
+    assert!(o.message.contains("cannot order"), "{}", o.message);
+    assert!(!o.message.contains("hunter2"), "{}", o.message);
 }
 
 #[test]

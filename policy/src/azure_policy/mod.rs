@@ -68,6 +68,8 @@
 //!   `auditIfNotExists`, `deployIfNotExists` and `manual` are `Effect::Unsupported`.
 //! * An evaluation error (e.g. `int('abc')`, ordering a string against a boolean) yields
 //!   `Tri::Indeterminate { fields: [] }` with the error in the message.
+//! * Messages name definitions, effects and attribute paths, never attribute values, so a
+//!   sensitive value in `after` cannot leak through a finding or an evaluation error.
 //!
 //! # Why not regorus's `azure_policy` feature
 //! Probed with regorus 0.14.1 (parse → compile to its RVM → execute `main` on
@@ -325,17 +327,19 @@ where
                 .map(|(i, _)| i)
                 .collect();
             match hits.as_slice() {
-                [] => return Err(error_at(
-                    &init.file,
-                    spans,
-                    condition::Issue::new(
-                        &m.pointer,
-                        format!(
+                [] => {
+                    return Err(error_at(
+                        &init.file,
+                        spans,
+                        condition::Issue::new(
+                            &m.pointer,
+                            format!(
                             "policyDefinitionId '{}' matches no loaded definition (by name or id)",
                             m.definition_id
                         ),
-                    ),
-                )),
+                        ),
+                    ))
+                }
                 [i] => referenced[*i] = true,
                 many => {
                     let places: Vec<String> = many

@@ -583,11 +583,11 @@ fn as_int(f: &str, v: &Value) -> Result<i64, String> {
         Value::Number(n) => n
             .as_i64()
             .or_else(|| n.as_f64().filter(|x| x.fract() == 0.0).map(|x| x as i64))
-            .ok_or_else(|| format!("{f}() expects an integer, got {n}")),
+            .ok_or_else(|| format!("{f}() expects an integer, got a fractional number")),
         Value::String(s) => s
             .trim()
             .parse::<i64>()
-            .map_err(|_| format!("{f}() expects an integer, got '{s}'")),
+            .map_err(|_| format!("{f}() expects an integer, got a non-numeric string")),
         other => Err(format!("{f}() expects an integer, got {}", kind(other))),
     }
 }
@@ -598,7 +598,7 @@ fn as_f64(f: &str, v: &Value) -> Result<f64, String> {
         Value::String(s) => s
             .trim()
             .parse::<f64>()
-            .map_err(|_| format!("{f}() expects a number, got '{s}'")),
+            .map_err(|_| format!("{f}() expects a number, got a non-numeric string")),
         other => Err(format!("{f}() expects a number, got {}", kind(other))),
     }
 }
@@ -977,7 +977,7 @@ fn strict(name: &str, a: &[Value]) -> Result<Value, String> {
         }
         "createarray" => Value::Array(a.to_vec()),
         "createobject" => {
-            if a.len() % 2 != 0 {
+            if !a.len().is_multiple_of(2) {
                 return Err("createObject() takes key/value pairs".into());
             }
             let mut m = Map::new();
@@ -1001,7 +1001,7 @@ fn strict(name: &str, a: &[Value]) -> Result<Value, String> {
         "bool" => Value::Bool(match &a[0] {
             Value::Bool(b) => *b,
             Value::String(s) => {
-                truthy_str(s).ok_or_else(|| format!("bool() cannot convert '{s}'"))?
+                truthy_str(s).ok_or_else(|| "bool() expects 'true' or 'false'".to_string())?
             }
             Value::Number(n) => n.as_f64() != Some(0.0),
             other => return Err(format!("bool() cannot convert {}", kind(other))),

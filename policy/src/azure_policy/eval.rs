@@ -40,9 +40,10 @@ impl Truth {
 
 /// The resource being judged.
 pub struct Subject<'a> {
-    pub type_: &'a str,
-    pub name: &'a str,
-    pub address: &'a str,
+    /// The Terraform type, the fallback name and the address, as JSON strings.
+    pub type_: Value,
+    pub name: Value,
+    pub address: Value,
     pub root: Node<'a>,
 }
 
@@ -116,12 +117,12 @@ impl<'e, 'a> At<'e, 'a> {
 
     /// `name` is the resource's own `name` attribute (the Azure/database name) when it has
     /// one, else the name from the Terraform address.
-    fn name_fallback(&self, field: &FieldRef, leaves: &[Leaf]) -> Option<Value> {
+    fn name_fallback(&self, field: &FieldRef, leaves: &[Leaf]) -> Option<&'e Value> {
         let absent = match leaves.first() {
             None => true,
             Some(l) => matches!(l.state, LeafState::Known(Value::Null, _)),
         };
-        (*field == FieldRef::Name && absent).then(|| Value::String(self.subject.name.to_string()))
+        (*field == FieldRef::Name && absent).then_some(&self.subject.name)
     }
 
     fn resolve_path(&self, segs: &[Seg]) -> (Vec<Leaf<'a>>, bool) {
@@ -152,10 +153,10 @@ impl<'e, 'a> At<'e, 'a> {
         (out, fans_out)
     }
 
-    fn fixed_field(&self, field: &FieldRef) -> Option<Value> {
+    fn fixed_field(&self, field: &FieldRef) -> Option<&'e Value> {
         match field {
-            FieldRef::Type => Some(Value::String(self.subject.type_.to_string())),
-            FieldRef::FullName => Some(Value::String(self.subject.address.to_string())),
+            FieldRef::Type => Some(&self.subject.type_),
+            FieldRef::FullName => Some(&self.subject.address),
             FieldRef::Path(_) | FieldRef::Name => None,
         }
     }
@@ -211,12 +212,20 @@ impl<'e, 'a> At<'e, 'a> {
         }
     }
 
-    fn test(&self, lhs: &Lhs, op: Op, rhs: &Tpl) -> Result<Truth, String> {
-        let rhs = rhs.eval(self)?;
+    fn test(&self, lhs: &Lhs, op: Op, rhs_t: &Tpl) -> Result<Truth, String> {
+        // Literal right-hand sides (the common case) are compared in place, not cloned.
+        let evaluated;
+        let rhs = match rhs_t {
+            Tpl::Lit(v) => VRef::Known(v),
+            t => {
+                evaluated = t.eval(self)?;
+                VRef::of(&evaluated)
+            }
+        };
         match lhs {
             Lhs::Value(t) => {
                 let v = t.eval(self)?;
-                compare_val(&v, op, &rhs)
+                compare_val(VRef::of(&v), op, rhs)
             }
             Lhs::Field(spec) => {
                 let field = match self.field_ref(spec)? {
@@ -224,16 +233,16 @@ impl<'e, 'a> At<'e, 'a> {
                     Err(t) => return Ok(t),
                 };
                 if let Some(v) = self.fixed_field(&field) {
-                    return compare_val(&Val::Known(v), op, &rhs);
+                    return compare_val(VRef::Known(v), op, rhs);
                 }
                 let (leaves, _) = self.resolve(&field);
                 if let Some(v) = self.name_fallback(&field, &leaves) {
-                    return compare_val(&Val::Known(v), op, &rhs);
+                    return compare_val(VRef::Known(v), op, rhs);
                 }
                 // With `[*]` the condition must hold for every member (none = vacuously).
                 let mut unknown = BTreeSet::new();
                 for leaf in &leaves {
-                    match compare_leaf(leaf, op, &rhs)? {
+                    match compare_leaf(leaf, op, rhs)? {
                         Truth::False => return Ok(Truth::False),
                         Truth::Unknown(f) => unknown.extend(f),
                         Truth::True => {}
@@ -248,11 +257,11 @@ impl<'e, 'a> At<'e, 'a> {
             Lhs::Count(count) => {
                 let (lo, hi, mut unknown) = self.count(count)?;
                 let rhs_v = match rhs {
-                    Val::Known(v) => v,
-                    Val::Unknown(f) => return Ok(Truth::Unknown(f)),
+                    VRef::Known(v) => v,
+                    VRef::Unknown(f) => return Ok(Truth::Unknown(f.clone())),
                 };
                 if hi == Some(lo) {
-                    return Ok(Truth::from_bool(apply_op(op, &Value::from(lo), &rhs_v)?));
+                    return Ok(Truth::from_bool(apply_op(op, &Value::from(lo), rhs_v)?));
                 }
                 // The count lies in lo..=hi (hi = None: unbounded). Comparisons against a
                 // constant cannot change past the largest number mentioned, so sampling up
@@ -265,14 +274,14 @@ impl<'e, 'a> At<'e, 'a> {
                         }
                     }
                 };
-                match &rhs_v {
+                match rhs_v {
                     Value::Array(a) => a.iter().for_each(&mut note),
                     v => note(v),
                 }
                 let top = hi.map_or(top, |h| h.min(top));
-                let first = apply_op(op, &Value::from(lo), &rhs_v)?;
+                let first = apply_op(op, &Value::from(lo), rhs_v)?;
                 for n in lo + 1..=top {
-                    if apply_op(op, &Value::from(n), &rhs_v)? != first {
+                    if apply_op(op, &Value::from(n), rhs_v)? != first {
                         if unknown.is_empty() {
                             unknown.insert("(count)".to_string());
                         }
@@ -363,11 +372,11 @@ impl Ctx for At<'_, '_> {
     fn field(&self, path: &str) -> Result<Val, String> {
         let f = parse_field(path)?;
         if let Some(v) = self.fixed_field(&f) {
-            return Ok(Val::Known(v));
+            return Ok(Val::Known(v.clone()));
         }
         let (leaves, fans_out) = self.resolve(&f);
         if let Some(v) = self.name_fallback(&f, &leaves) {
-            return Ok(Val::Known(v));
+            return Ok(Val::Known(v.clone()));
         }
         if !fans_out {
             return Ok(leaves
@@ -441,10 +450,26 @@ impl Ctx for At<'_, '_> {
     }
 }
 
-fn compare_leaf(leaf: &Leaf, op: Op, rhs: &Val) -> Result<Truth, String> {
+/// A borrowed [`Val`].
+#[derive(Clone, Copy)]
+enum VRef<'x> {
+    Known(&'x Value),
+    Unknown(&'x BTreeSet<String>),
+}
+
+impl<'x> VRef<'x> {
+    fn of(v: &'x Val) -> VRef<'x> {
+        match v {
+            Val::Known(k) => VRef::Known(k),
+            Val::Unknown(f) => VRef::Unknown(f),
+        }
+    }
+}
+
+fn compare_leaf(leaf: &Leaf, op: Op, rhs: VRef) -> Result<Truth, String> {
     let rhs_v = match rhs {
-        Val::Known(v) => v,
-        Val::Unknown(f) => return Ok(Truth::Unknown(f.clone())),
+        VRef::Known(v) => v,
+        VRef::Unknown(f) => return Ok(Truth::Unknown(f.clone())),
     };
     match &leaf.state {
         LeafState::Unknown => Ok(Truth::Unknown(unknown1(&leaf.path))),
@@ -461,13 +486,18 @@ fn compare_leaf(leaf: &Leaf, op: Op, rhs: &Val) -> Result<Truth, String> {
     }
 }
 
-fn compare_val(lhs: &Val, op: Op, rhs: &Val) -> Result<Truth, String> {
+fn compare_val(lhs: VRef, op: Op, rhs: VRef) -> Result<Truth, String> {
     match (lhs, rhs) {
-        (Val::Known(l), Val::Known(r)) => compare_known(l, op, r),
-        (l, r) => match Val::unknown_of(&[l.clone(), r.clone()]) {
-            Val::Unknown(f) => Ok(Truth::Unknown(f)),
-            Val::Known(_) => unreachable!(),
-        },
+        (VRef::Known(l), VRef::Known(r)) => compare_known(l, op, r),
+        (l, r) => {
+            let mut f = BTreeSet::new();
+            for side in [l, r] {
+                if let VRef::Unknown(u) = side {
+                    f.extend(u.iter().cloned());
+                }
+            }
+            Ok(Truth::Unknown(f))
+        }
     }
 }
 

@@ -457,6 +457,13 @@ fn bind_initiative(
     })
 }
 
+/// The resource's identity as JSON strings, built once per [`AzureDefinition::evaluate`].
+struct Ids {
+    type_: Value,
+    name: Value,
+    address: Value,
+}
+
 /// `before` has no unknown parts.
 static NOTHING_UNKNOWN: Value = Value::Null;
 
@@ -519,13 +526,18 @@ impl AzureDefinition {
 
     /// Judges one resource change: one outcome per definition (per member of an initiative).
     pub fn evaluate(&self, r: &ResourceInput) -> Vec<AzureOutcome> {
+        let ids = Ids {
+            type_: Value::String(r.type_.to_string()),
+            name: Value::String(r.name.to_string()),
+            address: Value::String(r.address.to_string()),
+        };
         self.members
             .iter()
-            .map(|m| self.evaluate_member(m, r))
+            .map(|m| self.evaluate_member(m, r, &ids))
             .collect()
     }
 
-    fn evaluate_member(&self, m: &Member, r: &ResourceInput) -> AzureOutcome {
+    fn evaluate_member(&self, m: &Member, r: &ResourceInput, ids: &Ids) -> AzureOutcome {
         let p = &m.policy;
         let outcome = |result: Tri, message: String| AzureOutcome {
             definition: p.name.clone(),
@@ -568,9 +580,9 @@ impl AzureDefinition {
             _ => (r.after, r.after_unknown),
         };
         let subject = Subject {
-            type_: r.type_,
-            name: r.name,
-            address: r.address,
+            type_: ids.type_.clone(),
+            name: ids.name.clone(),
+            address: ids.address.clone(),
             root: Node::new(value, unknown),
         };
         let truth = At::new(&subject, &m.values).eval(&p.rule);
@@ -580,7 +592,7 @@ impl AzureDefinition {
                 Tri::Indeterminate { fields: Vec::new() },
                 format!("{name}: could not evaluate the policy rule: {e}"),
             ),
-            Ok(Truth::False) => outcome(Tri::NoMatch, format!("{name}: compliant")),
+            Ok(Truth::False) => outcome(Tri::NoMatch, String::new()),
             Ok(Truth::True) => {
                 let msg = match &m.effect {
                     Effect::DenyAction => {

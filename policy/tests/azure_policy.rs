@@ -781,6 +781,11 @@ fn action_from_plan_actions() {
     assert_eq!(Action::from_actions(&["no-op"]), Some(Action::NoOp));
     assert_eq!(Action::from_actions(&["create"]), Some(Action::Create));
     assert_eq!(Action::from_actions(&["read"]), Some(Action::Read));
+    assert_eq!(Action::from_actions(&["forget"]), Some(Action::Forget));
+    assert_eq!(
+        Action::from_actions(&["create", "forget"]),
+        Some(Action::Create)
+    );
     assert_eq!(Action::parse("replace"), Some(Action::Replace));
 }
 

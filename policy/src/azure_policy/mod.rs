@@ -63,7 +63,7 @@
 //!   only by unknowns yields `Tri::Indeterminate { fields }` — never a false deny, never a
 //!   silent pass.
 //! * Effects: `deny`/`audit` judge the planned `after` of creates, updates, replaces, reads
-//!   and no-ops (a pure delete leaves nothing to judge); `denyAction` judges `before` and
+//!   and no-ops (a pure delete or forget leaves nothing to judge); `denyAction` judges `before` and
 //!   applies only to `delete` and `replace`; `disabled` never matches; `modify`, `append`,
 //!   `auditIfNotExists`, `deployIfNotExists` and `manual` are `Effect::Unsupported`.
 //! * An evaluation error (e.g. `int('abc')`, ordering a string against a boolean) yields
@@ -145,7 +145,7 @@ impl Action {
         Some(match (has("create"), has("delete")) {
             (true, true) => Action::Replace,
             (false, true) => Action::Delete,
-            (true, false) if has("forget") => Action::Forget,
+            // `["create","forget"]` creates a new object and only forgets the old one.
             (true, false) => Action::Create,
             _ if has("update") => Action::Update,
             _ if has("no-op") => Action::NoOp,

@@ -97,7 +97,9 @@
 mod condition;
 mod eval;
 mod field;
+mod judge;
 mod load;
+mod set;
 mod span;
 mod template;
 mod value;
@@ -107,12 +109,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use eval::{At, Subject, Truth};
-use field::Node;
-use load::{
-    bind_params, error_at, member_values, parse_file, references, resolve_effect, Doc, Initiative,
-    Policy,
-};
+use load::{Initiative, Policy};
 use span::SpanIndex;
 
 /// A definition or initiative that could not be loaded, with its position.
@@ -301,171 +298,8 @@ pub fn load_all<'a, I>(files: I) -> Result<Vec<AzureDefinition>, LoadError>
 where
     I: IntoIterator<Item = (&'a Path, &'a str)>,
 {
-    let mut parsed = Vec::new();
-    for (path, text) in files {
-        parsed.push(parse_file(path, text)?);
-    }
-    let mut policies: Vec<(Arc<Policy>, Arc<SpanIndex>)> = Vec::new();
-    let mut initiatives: Vec<(Arc<Initiative>, Arc<SpanIndex>)> = Vec::new();
-    for f in &parsed {
-        for (doc, _) in &f.docs {
-            match doc {
-                Doc::Policy(p) => policies.push((p.clone(), f.spans.clone())),
-                Doc::Initiative(i) => initiatives.push((i.clone(), f.spans.clone())),
-            }
-        }
-    }
-
-    let mut referenced = vec![false; policies.len()];
-    let mut out = Vec::new();
-    for (init, spans) in &initiatives {
-        for m in &init.members {
-            let hits: Vec<usize> = policies
-                .iter()
-                .enumerate()
-                .filter(|(_, (p, _))| references(&m.definition_id, p))
-                .map(|(i, _)| i)
-                .collect();
-            match hits.as_slice() {
-                [] => {
-                    return Err(error_at(
-                        &init.file,
-                        spans,
-                        condition::Issue::new(
-                            &m.pointer,
-                            format!(
-                            "policyDefinitionId '{}' matches no loaded definition (by name or id)",
-                            m.definition_id
-                        ),
-                        ),
-                    ))
-                }
-                [i] => referenced[*i] = true,
-                many => {
-                    let places: Vec<String> = many
-                        .iter()
-                        .map(|i| {
-                            let p = &policies[*i].0;
-                            format!("{}:{}", p.file.display(), p.line)
-                        })
-                        .collect();
-                    return Err(error_at(
-                        &init.file,
-                        spans,
-                        condition::Issue::new(
-                            &m.pointer,
-                            format!(
-                                "policyDefinitionId '{}' matches several definitions: {}",
-                                m.definition_id,
-                                places.join(", ")
-                            ),
-                        ),
-                    ));
-                }
-            }
-        }
-        let defs: Vec<Arc<Policy>> = policies.iter().map(|(p, _)| p.clone()).collect();
-        out.push(bind_initiative(init, spans, &defs, &[]).map_err(|e| *e)?);
-    }
-    for (i, (p, spans)) in policies.iter().enumerate() {
-        if !referenced[i] {
-            out.push(bind_definition(p, spans, &[]).map_err(|e| *e)?);
-        }
-    }
-    Ok(out)
+    set::load_set(files)
 }
-
-fn bind_definition(
-    p: &Arc<Policy>,
-    spans: &SpanIndex,
-    given: &[(String, Value, String)],
-) -> Result<AzureDefinition, Box<LoadError>> {
-    let values = bind_params(&p.params, given, None, &p.name)
-        .map_err(|i| Box::new(error_at(&p.file, spans, i)))?;
-    let effect = resolve_effect(p, &values).map_err(|m| {
-        Box::new(error_at(
-            &p.file,
-            spans,
-            condition::Issue::new(&p.effect_pointer, m),
-        ))
-    })?;
-    Ok(AzureDefinition {
-        id: p.name.clone(),
-        display_name: p.display_name.clone(),
-        description: p.description.clone(),
-        metadata: p.metadata.clone(),
-        file: p.file.clone(),
-        line: p.line,
-        initiative: None,
-        members: vec![Member {
-            policy: p.clone(),
-            values,
-            effect,
-            reference_id: None,
-        }],
-    })
-}
-
-fn bind_initiative(
-    init: &Arc<Initiative>,
-    spans: &SpanIndex,
-    policies: &[Arc<Policy>],
-    given: &[(String, Value, String)],
-) -> Result<AzureDefinition, Box<LoadError>> {
-    let err = |i: condition::Issue| Box::new(error_at(&init.file, spans, i));
-    let init_values = bind_params(&init.params, given, None, &init.name).map_err(err)?;
-    let mut members = Vec::new();
-    for m in &init.members {
-        let policy = policies
-            .iter()
-            .find(|p| references(&m.definition_id, p))
-            .cloned()
-            .ok_or_else(|| {
-                err(condition::Issue::new(
-                    &m.pointer,
-                    format!(
-                        "policyDefinitionId '{}' matches no loaded definition",
-                        m.definition_id
-                    ),
-                ))
-            })?;
-        let vals = member_values(m, &init_values).map_err(err)?;
-        let values =
-            bind_params(&policy.params, &vals, Some(&m.pointer), &policy.name).map_err(err)?;
-        let effect = resolve_effect(&policy, &values).map_err(|msg| {
-            err(condition::Issue::new(
-                &m.pointer,
-                format!("{}: {msg}", policy.name),
-            ))
-        })?;
-        members.push(Member {
-            policy,
-            values,
-            effect,
-            reference_id: m.reference_id.clone(),
-        });
-    }
-    Ok(AzureDefinition {
-        id: init.name.clone(),
-        display_name: init.display_name.clone(),
-        description: init.description.clone(),
-        metadata: init.metadata.clone(),
-        file: init.file.clone(),
-        line: init.line,
-        initiative: Some(init.clone()),
-        members,
-    })
-}
-
-/// The resource's identity as JSON strings, built once per [`AzureDefinition::evaluate`].
-struct Ids {
-    type_: Value,
-    name: Value,
-    address: Value,
-}
-
-/// `before` has no unknown parts.
-static NOTHING_UNKNOWN: Value = Value::Null;
 
 impl AzureDefinition {
     /// The definition's (or initiative's) name: `name` of the document, else the file stem
@@ -518,104 +352,9 @@ impl AzureDefinition {
             Some(init) => {
                 let policies: Vec<Arc<Policy>> =
                     self.members.iter().map(|m| m.policy.clone()).collect();
-                bind_initiative(init, &spans, &policies, &given).map_err(strip)
+                set::bind_initiative(init, &spans, &policies, &given).map_err(strip)
             }
-            None => bind_definition(&self.members[0].policy, &spans, &given).map_err(strip),
-        }
-    }
-
-    /// Judges one resource change: one outcome per definition (per member of an initiative).
-    pub fn evaluate(&self, r: &ResourceInput) -> Vec<AzureOutcome> {
-        let ids = Ids {
-            type_: Value::String(r.type_.to_string()),
-            name: Value::String(r.name.to_string()),
-            address: Value::String(r.address.to_string()),
-        };
-        self.members
-            .iter()
-            .map(|m| self.evaluate_member(m, r, &ids))
-            .collect()
-    }
-
-    fn evaluate_member(&self, m: &Member, r: &ResourceInput, ids: &Ids) -> AzureOutcome {
-        let p = &m.policy;
-        let outcome = |result: Tri, message: String| AzureOutcome {
-            definition: p.name.clone(),
-            display_name: p.display_name.clone(),
-            initiative: self.initiative.as_ref().map(|i| i.name.clone()),
-            reference_id: m.reference_id.clone(),
-            effect: m.effect.clone(),
-            result,
-            message,
-            severity: p
-                .metadata
-                .get("severity")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            file: p.file.clone(),
-            line: p.line,
-        };
-        let not_applicable =
-            |why: &str| outcome(Tri::NoMatch, format!("{}: {why}", p.display_name));
-
-        // Which state to judge, if any.
-        let (value, unknown) = match (&m.effect, r.action) {
-            (Effect::Disabled, _) => return not_applicable("disabled"),
-            (Effect::DenyAction, Action::Delete | Action::Replace) => {
-                let deletes = p
-                    .action_names
-                    .as_ref()
-                    .is_none_or(|names| names.iter().any(|n| n == "delete"));
-                if !deletes {
-                    return not_applicable("denyAction does not cover delete");
-                }
-                (r.before, &NOTHING_UNKNOWN)
-            }
-            (Effect::DenyAction, _) => {
-                return not_applicable("denyAction applies only to deletes and replaces")
-            }
-            (_, Action::Delete | Action::Forget) => {
-                return not_applicable("the resource does not exist after this change")
-            }
-            _ => (r.after, r.after_unknown),
-        };
-        let subject = Subject {
-            type_: ids.type_.clone(),
-            name: ids.name.clone(),
-            address: ids.address.clone(),
-            root: Node::new(value, unknown),
-        };
-        let truth = At::new(&subject, &m.values).eval(&p.rule);
-        let name = &p.display_name;
-        match truth {
-            Err(e) => outcome(
-                Tri::Indeterminate { fields: Vec::new() },
-                format!("{name}: could not evaluate the policy rule: {e}"),
-            ),
-            Ok(Truth::False) => outcome(Tri::NoMatch, String::new()),
-            Ok(Truth::True) => {
-                let msg = match &m.effect {
-                    Effect::DenyAction => {
-                        format!("{name}: deleting this resource is denied (denyAction)")
-                    }
-                    Effect::Unsupported(e) => format!(
-                        "{name}: the rule matches, but effect '{e}' cannot be enforced on a plan"
-                    ),
-                    _ => name.clone(),
-                };
-                outcome(Tri::Match, msg)
-            }
-            Ok(Truth::Unknown(fields)) => {
-                let fields: Vec<String> = fields.into_iter().collect();
-                let mut msg = format!(
-                    "{name}: cannot be decided before apply; depends on unknown value(s) of {}",
-                    fields.join(", ")
-                );
-                if let Effect::Unsupported(e) = &m.effect {
-                    msg.push_str(&format!(" (and effect '{e}' cannot be enforced on a plan)"));
-                }
-                outcome(Tri::Indeterminate { fields }, msg)
-            }
+            None => set::bind_definition(&self.members[0].policy, &spans, &given).map_err(strip),
         }
     }
 }

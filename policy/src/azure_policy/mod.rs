@@ -97,6 +97,7 @@
 mod condition;
 mod eval;
 mod field;
+mod functions;
 mod judge;
 mod load;
 mod set;

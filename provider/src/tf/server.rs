@@ -17,6 +17,10 @@ use crate::plugin::proto::tfplugin5 as pb;
 use crate::{log_debug, log_trace};
 
 type Meta<P> = <P as Provider>::Meta;
+/// A registered resource with its schema, computed once.
+type ResourceEntry<P> = (Arc<dyn Resource<Meta<P>>>, Schema);
+/// A registered data source with its schema, computed once.
+type DataSourceEntry<P> = (Arc<dyn DataSource<Meta<P>>>, Schema);
 
 /// Serves one [`Provider`] over tfplugin5. Cheap to clone; clones share state.
 pub struct ProviderService<P: Provider> {
@@ -34,8 +38,8 @@ impl<P: Provider> Clone for ProviderService<P> {
 struct Inner<P: Provider> {
     provider: P,
     schema: Schema,
-    resources: BTreeMap<&'static str, (Arc<dyn Resource<Meta<P>>>, Schema)>,
-    data_sources: BTreeMap<&'static str, (Arc<dyn DataSource<Meta<P>>>, Schema)>,
+    resources: BTreeMap<&'static str, ResourceEntry<P>>,
+    data_sources: BTreeMap<&'static str, DataSourceEntry<P>>,
     meta: RwLock<Option<Arc<Meta<P>>>>,
     /// Cancelled by Terraform's `Stop`; every resource call races it.
     stop: CancellationToken,
@@ -70,10 +74,7 @@ impl<P: Provider> ProviderService<P> {
         self.inner.stop.clone()
     }
 
-    fn resource(
-        &self,
-        type_name: &str,
-    ) -> Result<(Arc<dyn Resource<Meta<P>>>, Schema), Diagnostics> {
+    fn resource(&self, type_name: &str) -> Result<ResourceEntry<P>, Diagnostics> {
         self.inner
             .resources
             .get(type_name)
@@ -81,10 +82,7 @@ impl<P: Provider> ProviderService<P> {
             .ok_or_else(|| unknown_type("resource", type_name))
     }
 
-    fn data_source(
-        &self,
-        type_name: &str,
-    ) -> Result<(Arc<dyn DataSource<Meta<P>>>, Schema), Diagnostics> {
+    fn data_source(&self, type_name: &str) -> Result<DataSourceEntry<P>, Diagnostics> {
         self.inner
             .data_sources
             .get(type_name)

@@ -117,6 +117,40 @@ impl Resource<Shared> for Thing {
     }
 }
 
+/// Lists the names of things whose name starts with `prefix`.
+struct Things;
+
+#[async_trait]
+impl DataSource<Shared> for Things {
+    fn type_name(&self) -> &'static str {
+        "dbre_test_things"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new()
+                .attribute(Attribute::string("prefix").required())
+                .attribute(Attribute::new("names", Type::list(Type::String)).computed()),
+        )
+    }
+
+    async fn read(&self, store: &Shared, config: &Value) -> Result<Value, Diagnostics> {
+        let prefix = config.attr("prefix").as_str().unwrap_or_default();
+        let mut names: Vec<String> = (store.lock().unwrap().objects.values())
+            .filter_map(|o| o.attr("name").as_str().map(str::to_owned))
+            .filter(|n| n.starts_with(prefix))
+            .collect();
+        // Results must be deterministic: Terraform compares reads across plan and apply.
+        names.sort();
+        let names = names.into_iter().map(Value::from).collect();
+        Ok(Value::object([
+            ("prefix", Value::from(prefix)),
+            ("names", Value::List(names)),
+        ]))
+    }
+}
+
 struct TestProvider {
     store: Shared,
 }
@@ -138,7 +172,7 @@ impl Provider for TestProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Shared>>> {
-        Vec::new()
+        vec![Arc::new(Things)]
     }
 }
 
@@ -403,6 +437,15 @@ fn terraform_drives_a_framework_resource_through_its_whole_life() {
     );
     h.apply();
     assert_eq!(h.plan().0, 0, "imported object converged");
+
+    // A data source reads what exists.
+    let with_data = std::fs::read_to_string(h.dir.path().join("main.tf")).unwrap()
+        + "\ndata \"dbre_test_things\" \"all\" {\n  prefix = \"\"\n}\n\noutput \"names\" {\n  value = data.dbre_test_things.all.names\n}\n";
+    std::fs::write(h.dir.path().join("main.tf"), with_data).unwrap();
+    h.apply();
+    let names = h.ok(&["output", "-json", "names"]);
+    let names: Vec<String> = serde_json::from_str(&names).unwrap();
+    assert_eq!(names, ["alpha", "beta"]);
 
     // Destroy removes everything.
     h.ok(&["destroy", "-input=false", "-auto-approve"]);

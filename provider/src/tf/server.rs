@@ -41,8 +41,9 @@ struct Inner<P: Provider> {
     resources: BTreeMap<&'static str, ResourceEntry<P>>,
     data_sources: BTreeMap<&'static str, DataSourceEntry<P>>,
     meta: RwLock<Option<Arc<Meta<P>>>>,
-    /// Cancelled by Terraform's `Stop`; every resource call races it.
-    stop: CancellationToken,
+    /// Cancelled by Terraform's `Stop`; every resource call races it. Replaced by a fresh one
+    /// at `Configure`, because a provider in reattach mode serves one command after another.
+    stop: RwLock<CancellationToken>,
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -64,14 +65,14 @@ impl<P: Provider> ProviderService<P> {
                 resources,
                 data_sources,
                 meta: RwLock::new(None),
-                stop: CancellationToken::new(),
+                stop: RwLock::new(CancellationToken::new()),
             }),
         }
     }
 
-    /// The token `Stop` cancels.
+    /// The token the next `Stop` cancels.
     pub fn stop_token(&self) -> CancellationToken {
-        self.inner.stop.clone()
+        self.inner.stop.read().expect("stop lock").clone()
     }
 
     fn resource(&self, type_name: &str) -> Result<ResourceEntry<P>, Diagnostics> {
@@ -108,9 +109,10 @@ impl<P: Provider> ProviderService<P> {
 
     /// Runs `work` unless Terraform's `Stop` comes first.
     async fn race<T>(&self, work: impl Future<Output = T>) -> Result<T, Diagnostics> {
+        let stop = self.stop_token();
         tokio::select! {
             out = work => Ok(out),
-            () = self.inner.stop.cancelled() => Err(Diagnostic::error(
+            () = stop.cancelled() => Err(Diagnostic::error(
                 "Interrupted",
                 "Terraform asked the provider to stop; the operation was cancelled and may have \
                  completed only in part.",
@@ -456,6 +458,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: diagnostics_pb(diags),
         };
         let mut diags = Diagnostics::new();
+        // A new command begins: an earlier command's Stop must not interrupt this one.
+        {
+            let mut stop = self.inner.stop.write().expect("stop lock");
+            if stop.is_cancelled() {
+                *stop = CancellationToken::new();
+            }
+        }
         let schema = &self.inner.schema;
         let config = or_answer!(
             diags,
@@ -734,7 +743,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         _: Request<pb::stop::Request>,
     ) -> Result<Response<pb::stop::Response>, Status> {
         log_debug!("Stop: cancelling in-flight work");
-        self.inner.stop.cancel();
+        self.stop_token().cancel();
         Ok(Response::new(pb::stop::Response::default()))
     }
 }
@@ -893,6 +902,35 @@ mod tests {
         assert_eq!(
             response.diagnostics[0].severity,
             pb::diagnostic::Severity::Error as i32
+        );
+
+        // The next command (reattach mode: same process) configures again and is not interrupted.
+        let config = encode(
+            &Value::object::<&str>([]),
+            &Type::object::<&str>([]),
+            "config",
+        )
+        .unwrap();
+        service
+            .configure(Request::new(pb::configure::Request {
+                config: Some(config),
+                ..Default::default()
+            }))
+            .await
+            .unwrap();
+        let response = service
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: "test_thing".into(),
+                current_state: dv(&thing(&[("name", "a".into())])),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            response.diagnostics.is_empty(),
+            "{:?}",
+            response.diagnostics
         );
     }
 

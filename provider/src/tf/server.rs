@@ -611,6 +611,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             config,
             private: request.planned_private.clone(),
         };
+        let planned_private = request.planned_private;
 
         let result = if apply.planned.is_null() {
             log_trace!("ApplyResourceChange {} (delete)", request.type_name);
@@ -626,7 +627,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             };
             ApplyResult {
                 state,
-                private: request.planned_private,
+                private: None,
                 diagnostics: deleted,
             }
         } else if prior.is_null() {
@@ -662,7 +663,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let new_state = or_answer!(diags, encode(&state, &ty, "state"), answer);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: Some(new_state),
-            private: result.private,
+            private: result.private.unwrap_or(planned_private),
             diagnostics: diagnostics_pb(diags),
         }))
     }
@@ -970,6 +971,10 @@ mod tests {
         let state = value(apply.new_state);
         assert_eq!(state.attr("id"), &Value::from("id-1"));
         assert!(state.attr("secret").is_null(), "write-only never stored");
+        assert_eq!(
+            apply.private, b"p",
+            "planned private bytes kept when apply sets none"
+        );
     }
 
     #[tokio::test]

@@ -228,6 +228,10 @@ impl Harness {
     }
 
     fn terraform(&self, args: &[&str]) -> Output {
+        self.terraform_with(args, &[])
+    }
+
+    fn terraform_with(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
         Command::new(TERRAFORM)
             .args(args)
             .arg("-no-color")
@@ -237,6 +241,7 @@ impl Harness {
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
             .env_remove("TF_LOG")
+            .envs(envs.iter().copied())
             .output()
             .expect("run terraform")
     }
@@ -368,7 +373,15 @@ fn terraform_drives_a_framework_resource_through_its_whole_life() {
     let (code, plan) = h.plan();
     assert_eq!(code, 2);
     assert!(plan.contains("1 to change"), "{plan}");
-    h.apply();
+    // Apply at TF_LOG=trace: neither Terraform's log nor ours may carry the secret.
+    let traced = h.terraform_with(
+        &["apply", "-input=false", "-auto-approve"],
+        &[("TF_LOG", "trace")],
+    );
+    assert!(traced.status.success(), "{}", describe(&traced));
+    let log = String::from_utf8_lossy(&traced.stderr);
+    assert!(log.contains("ApplyResourceChange"), "trace log captured");
+    assert!(!log.contains("s3cret"), "secret in TF_LOG=trace output");
     assert_eq!(h.store.lock().unwrap().secrets["thing-1"], "s3cret-2");
     assert!(!h.state_file().contains("s3cret"));
     assert_eq!(h.plan().0, 0);

@@ -76,6 +76,7 @@ pub mod resource;
 pub mod schema;
 pub mod server;
 pub mod value;
+mod wire;
 
 #[cfg(test)]
 mod proptests;

@@ -294,6 +294,15 @@ async fn role_with_objects_in_two_databases(
             .await
             .unwrap();
     }
+    // And it owns the second database itself (a shared object, listed cluster-wide).
+    pg.psql_super(
+        "postgres",
+        &format!(
+            "ALTER DATABASE {} OWNER TO {}",
+            dbre_provider::pg::quote_ident(&dbs[1]).unwrap(),
+            dbre_provider::pg::quote_ident(&role).unwrap()
+        ),
+    );
     (role, dbs)
 }
 
@@ -331,6 +340,16 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
                 "{who}: {d:?}"
             );
         }
+
+        let shared = deps
+            .iter()
+            .find(|d| d.database.is_none())
+            .expect("cluster-wide entry");
+        assert_eq!(shared.objects.len(), 1, "{shared:?}");
+        assert_eq!(
+            shared.objects[0].to_string(),
+            format!("owner of database {}", dbs[1])
+        );
 
         // Without a role to reassign to: refused, untouched, and the error says where.
         let err = server.drop_role(&role, None).await.unwrap_err();
@@ -377,6 +396,14 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
                 "{who} {db}"
             );
         }
+        let db_owner = pg.psql_super(
+            "postgres",
+            &format!(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{}'",
+                dbs[1]
+            ),
+        );
+        assert_eq!(db_owner, heir, "{who}");
         // The admin gave back what it borrowed.
         let me = server.check().await.unwrap().current_user;
         let still_member = pg.psql_super(

@@ -1,0 +1,1 @@
+//! dbre policy check.

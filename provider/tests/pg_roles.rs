@@ -135,6 +135,21 @@ async fn alter_changes_only_what_changed_and_reads_back_the_state() {
             after.spec.valid_until.as_deref(),
             Some("2031-02-03 04:05:06+00")
         );
+        // What a plan can use to see that two spellings are the same instant.
+        let c = server.maintenance().await.unwrap();
+        let same = roles::normalize_valid_until(&*c, "2031-02-03 06:05:06+02")
+            .await
+            .unwrap();
+        assert_eq!(same, after.spec.valid_until);
+        assert_eq!(
+            roles::normalize_valid_until(&*c, "infinity").await.unwrap(),
+            None
+        );
+        let err = roles::normalize_valid_until(&*c, "next tuesday")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not a timestamp"), "{err}");
+        drop(c);
         drop(client);
         server.drop_role(&back.name, None).await.unwrap();
     }
@@ -238,6 +253,17 @@ async fn list_roles_by_like_and_regex_patterns() {
         .await
         .unwrap();
     assert_eq!(names(escaped), ["team%odd"]);
+    let bulk = roles::read_roles(
+        &*client,
+        &[
+            "team_b_read".to_string(),
+            "missing".to_string(),
+            "team%odd".to_string(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(bulk), ["team%odd", "team_b_read"]);
     let all = roles::list_roles(&*client, &NamePattern::All, false)
         .await
         .unwrap();

@@ -73,6 +73,7 @@ pub mod json;
 pub mod msgpack;
 pub mod plan;
 pub mod resource;
+mod rpc;
 pub mod schema;
 pub mod server;
 pub mod value;

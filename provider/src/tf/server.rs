@@ -10,9 +10,10 @@ use tonic::{Request, Response, Status};
 
 use super::diag::{AttrPath, Diagnostic, Diagnostics};
 use super::resource::{ApplyRequest, ApplyResult, DataSource, Provider, Resource};
+use super::rpc::{answer, fail, Gather, Halt};
 use super::schema::Schema;
 use super::value::Value;
-use super::wire::{decode, diagnostics_pb, encode, path_pb, schema_pb};
+use super::wire::{decode, encode, path_pb, schema_pb};
 use super::{json, plan};
 use crate::plugin::proto::tfplugin5 as pb;
 use crate::{log_debug, log_trace};
@@ -120,6 +121,14 @@ impl<P: Provider> ProviderService<P> {
             ).into()),
         }
     }
+
+    /// [`race`](Self::race) for work that can fail by itself.
+    async fn race_fallible<T>(
+        &self,
+        work: impl Future<Output = Result<T, Diagnostics>>,
+    ) -> Result<T, Diagnostics> {
+        self.race(work).await.and_then(|out| out)
+    }
 }
 
 fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
@@ -138,27 +147,60 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
-/// Collects the diagnostics of a step that returns `Result<T, Diagnostics>`; `None` on error.
-macro_rules! attempt {
-    ($diags:ident, $e:expr) => {
-        match $e {
-            Ok(v) => Some(v),
-            Err(d) => {
-                $diags.extend(d);
-                None
-            }
-        }
-    };
+/// Decodes a configuration, then runs the schema's validators and the type's own `validate`.
+fn validate_config(
+    schema: &Schema,
+    raw: Option<pb::DynamicValue>,
+    what: &str,
+    validate: impl FnOnce(&Value) -> Diagnostics,
+    diags: &mut Diagnostics,
+) -> Result<(), Halt> {
+    let config = decode(raw, &schema.value_type(), what).gather(diags)?;
+    schema
+        .block
+        .run_validators(&config, &AttrPath::root(), diags);
+    diags.extend(validate(&config));
+    Ok(())
 }
 
-/// Turns a step that failed into the RPC's answer right away.
-macro_rules! or_answer {
-    ($diags:ident, $e:expr, $answer:expr) => {
-        match attempt!($diags, $e) {
-            Some(v) => v,
-            None => return Ok(Response::new($answer($diags))),
-        }
-    };
+/// The JSON state an upgrade starts from, unless it is in a format or version we cannot read.
+fn stored_state(
+    request: &pb::upgrade_resource_state::Request,
+    current_version: i64,
+) -> Result<serde_json::Value, Diagnostics> {
+    let raw = request.raw_state.as_ref().map_or(&[][..], |raw| &raw.json);
+    if raw.is_empty() {
+        return Err(Diagnostic::error(
+            "Unsupported state format",
+            "The stored state is in the legacy flatmap format, which this provider never wrote.",
+        )
+        .into());
+    }
+    if request.version > current_version {
+        return Err(Diagnostic::error(
+            "State written by a newer provider",
+            format!(
+                "The state of this {} was written with schema version {}, this provider knows \
+                 version {current_version}. Upgrade the provider.",
+                request.type_name, request.version
+            ),
+        )
+        .into());
+    }
+    serde_json::from_slice(raw)
+        .map_err(|e| invalid_stored_state(format!("The stored state is not valid JSON: {e}")))
+}
+
+fn invalid_stored_state(detail: String) -> Diagnostics {
+    Diagnostic::error("Invalid stored state", detail).into()
+}
+
+/// What every state handed back to Terraform goes through: completed to the schema's shape, with
+/// write-only attributes nulled.
+fn returned_state(schema: &Schema, state: Value) -> Value {
+    let mut state = schema.block.complete(state);
+    schema.block.null_write_only(&mut state);
+    state
 }
 
 // ---- the RPCs ---------------------------------------------------------------------------------
@@ -209,25 +251,17 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::prepare_provider_config::Request>,
     ) -> Result<Response<pb::prepare_provider_config::Response>, Status> {
         let raw = request.into_inner().config;
-        let answer = |diags: Diagnostics| pb::prepare_provider_config::Response {
-            prepared_config: None,
-            diagnostics: diagnostics_pb(diags),
-        };
-        let mut diags = Diagnostics::new();
-        let schema = &self.inner.schema;
-        let config = or_answer!(
-            diags,
-            decode(raw.clone(), &schema.value_type(), "provider configuration"),
-            answer
-        );
-        schema
-            .block
-            .run_validators(&config, &AttrPath::root(), &mut diags);
-        diags.extend(self.inner.provider.validate(&config));
-        Ok(Response::new(pb::prepare_provider_config::Response {
-            prepared_config: raw,
-            diagnostics: diagnostics_pb(diags),
-        }))
+        answer(async |diags| {
+            let provider = &self.inner.provider;
+            let schema = &self.inner.schema;
+            let what = "provider configuration";
+            validate_config(schema, raw.clone(), what, |c| provider.validate(c), diags)?;
+            Ok(pb::prepare_provider_config::Response {
+                prepared_config: raw,
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     async fn validate_resource_type_config(
@@ -235,21 +269,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_resource_type_config::Request>,
     ) -> Result<Response<pb::validate_resource_type_config::Response>, Status> {
         let request = request.into_inner();
-        let answer = |diags: Diagnostics| pb::validate_resource_type_config::Response {
-            diagnostics: diagnostics_pb(diags),
-        };
-        let mut diags = Diagnostics::new();
-        let (resource, schema) = or_answer!(diags, self.resource(&request.type_name), answer);
-        let config = or_answer!(
-            diags,
-            decode(request.config, &schema.value_type(), "configuration"),
-            answer
-        );
-        schema
-            .block
-            .run_validators(&config, &AttrPath::root(), &mut diags);
-        diags.extend(resource.validate(&config));
-        Ok(Response::new(answer(diags)))
+        answer(async |diags| {
+            let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
+            let validate = |c: &Value| resource.validate(c);
+            validate_config(&schema, request.config, "configuration", validate, diags)?;
+            Ok(Default::default())
+        })
+        .await
     }
 
     async fn validate_data_source_config(
@@ -257,21 +283,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_data_source_config::Request>,
     ) -> Result<Response<pb::validate_data_source_config::Response>, Status> {
         let request = request.into_inner();
-        let answer = |diags: Diagnostics| pb::validate_data_source_config::Response {
-            diagnostics: diagnostics_pb(diags),
-        };
-        let mut diags = Diagnostics::new();
-        let (source, schema) = or_answer!(diags, self.data_source(&request.type_name), answer);
-        let config = or_answer!(
-            diags,
-            decode(request.config, &schema.value_type(), "configuration"),
-            answer
-        );
-        schema
-            .block
-            .run_validators(&config, &AttrPath::root(), &mut diags);
-        diags.extend(source.validate(&config));
-        Ok(Response::new(answer(diags)))
+        answer(async |diags| {
+            let (source, schema) = self.data_source(&request.type_name).gather(diags)?;
+            let validate = |c: &Value| source.validate(c);
+            validate_config(&schema, request.config, "configuration", validate, diags)?;
+            Ok(Default::default())
+        })
+        .await
     }
 
     async fn upgrade_resource_state(
@@ -279,62 +297,26 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let request = request.into_inner();
-        let answer = |diags: Diagnostics| pb::upgrade_resource_state::Response {
-            upgraded_state: None,
-            diagnostics: diagnostics_pb(diags),
-        };
-        let mut diags = Diagnostics::new();
-        let (resource, schema) = or_answer!(diags, self.resource(&request.type_name), answer);
-        let raw = request.raw_state.unwrap_or_default();
-        if raw.json.is_empty() {
-            diags.error(
-                "Unsupported state format",
-                "The stored state is in the legacy flatmap format, which this provider never wrote.",
-            );
-            return Ok(Response::new(answer(diags)));
-        }
-        if request.version > schema.version {
-            diags.error(
-                "State written by a newer provider",
-                format!(
-                    "The state of this {} was written with schema version {}, this provider knows \
-                     version {}. Upgrade the provider.",
-                    request.type_name, request.version, schema.version
-                ),
-            );
-            return Ok(Response::new(answer(diags)));
-        }
-        let stored: serde_json::Value = or_answer!(
-            diags,
-            serde_json::from_slice(&raw.json).map_err(|e| Diagnostics::from(Diagnostic::error(
-                "Invalid stored state",
-                format!("The stored state is not valid JSON: {e}"),
-            ))),
-            answer
-        );
-        let upgraded = or_answer!(
-            diags,
-            resource.upgrade_state(request.version, stored),
-            answer
-        );
-        let mut state = or_answer!(
-            diags,
-            json::from_json(&upgraded, &schema.value_type(), &mut String::new()).map_err(|e| {
-                Diagnostics::from(Diagnostic::error(
-                    "Invalid stored state",
-                    format!("The stored state does not fit the current schema: {e}"),
-                ))
-            }),
-            answer
-        );
-        state = schema.block.complete(state);
-        schema.block.null_write_only(&mut state);
-        let upgraded_state =
-            or_answer!(diags, encode(&state, &schema.value_type(), "state"), answer);
-        Ok(Response::new(pb::upgrade_resource_state::Response {
-            upgraded_state: Some(upgraded_state),
-            diagnostics: diagnostics_pb(diags),
-        }))
+        answer(async |diags| {
+            let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
+            let stored = stored_state(&request, schema.version).gather(diags)?;
+            let upgraded = resource
+                .upgrade_state(request.version, stored)
+                .gather(diags)?;
+            let state = json::from_json(&upgraded, &schema.value_type(), &mut String::new())
+                .map_err(|e| {
+                    invalid_stored_state(format!(
+                        "The stored state does not fit the current schema: {e}"
+                    ))
+                })
+                .gather(diags)?;
+            let state = returned_state(&schema, state);
+            Ok(pb::upgrade_resource_state::Response {
+                upgraded_state: Some(encode(&state, &schema.value_type(), "state").gather(diags)?),
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     async fn configure(
@@ -342,10 +324,6 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::configure::Request>,
     ) -> Result<Response<pb::configure::Response>, Status> {
         let request = request.into_inner();
-        let answer = |diags: Diagnostics| pb::configure::Response {
-            diagnostics: diagnostics_pb(diags),
-        };
-        let mut diags = Diagnostics::new();
         // A new command begins: an earlier command's Stop must not interrupt this one.
         {
             let mut stop = self.inner.stop.write().expect("stop lock");
@@ -353,27 +331,25 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 *stop = CancellationToken::new();
             }
         }
-        let schema = &self.inner.schema;
-        let config = or_answer!(
-            diags,
-            decode(
+        answer(async |diags| {
+            let schema = &self.inner.schema;
+            let config = decode(
                 request.config,
                 &schema.value_type(),
-                "provider configuration"
-            ),
-            answer
-        );
-        let configured = self
-            .inner
-            .provider
-            .configure(&config, &request.terraform_version);
-        let meta = or_answer!(diags, self.race(configured).await.and_then(|r| r), answer);
-        *self.inner.meta.write().expect("meta lock") = Some(Arc::new(meta));
-        log_debug!(
-            "provider configured by Terraform {}",
-            request.terraform_version
-        );
-        Ok(Response::new(answer(diags)))
+                "provider configuration",
+            )
+            .gather(diags)?;
+            let provider = &self.inner.provider;
+            let configured = provider.configure(&config, &request.terraform_version);
+            let meta = self.race_fallible(configured).await.gather(diags)?;
+            *self.inner.meta.write().expect("meta lock") = Some(Arc::new(meta));
+            log_debug!(
+                "provider configured by Terraform {}",
+                request.terraform_version
+            );
+            Ok(Default::default())
+        })
+        .await
     }
 
     async fn read_resource(
@@ -381,42 +357,25 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let request = request.into_inner();
-        let private = request.private;
-        let answer = |diags: Diagnostics| pb::read_resource::Response {
-            new_state: None,
-            diagnostics: diagnostics_pb(diags),
-            private: Vec::new(),
-            deferred: None,
-        };
-        let mut diags = Diagnostics::new();
-        let (resource, schema) = or_answer!(diags, self.resource(&request.type_name), answer);
-        let ty = schema.value_type();
-        let state = or_answer!(diags, decode(request.current_state, &ty, "state"), answer);
-        let new_state = if state.is_null() {
-            Value::Null
-        } else {
-            let meta = or_answer!(diags, self.meta(), answer);
-            log_trace!("ReadResource {}", request.type_name);
-            let read = self
-                .race(resource.read(&meta, &state))
-                .await
-                .and_then(|r| r);
-            match or_answer!(diags, read, answer) {
-                None => Value::Null,
-                Some(v) => {
-                    let mut v = schema.block.complete(v);
-                    schema.block.null_write_only(&mut v);
-                    v
-                }
-            }
-        };
-        let new_state = or_answer!(diags, encode(&new_state, &ty, "state"), answer);
-        Ok(Response::new(pb::read_resource::Response {
-            new_state: Some(new_state),
-            diagnostics: diagnostics_pb(diags),
-            private,
-            deferred: None,
-        }))
+        answer(async |diags| {
+            let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
+            let ty = schema.value_type();
+            let state = decode(request.current_state, &ty, "state").gather(diags)?;
+            let new_state = if state.is_null() {
+                Value::Null
+            } else {
+                let meta = self.meta().gather(diags)?;
+                log_trace!("ReadResource {}", request.type_name);
+                let read = self.race_fallible(resource.read(&meta, &state)).await;
+                returned_state(&schema, read.gather(diags)?.unwrap_or(Value::Null))
+            };
+            Ok(pb::read_resource::Response {
+                new_state: Some(encode(&new_state, &ty, "state").gather(diags)?),
+                private: request.private,
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     async fn plan_resource_change(
@@ -424,49 +383,40 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let request = request.into_inner();
-        let answer = |diags: Diagnostics| pb::plan_resource_change::Response {
-            diagnostics: diagnostics_pb(diags),
-            ..Default::default()
-        };
-        let mut diags = Diagnostics::new();
-        let (resource, schema) = or_answer!(diags, self.resource(&request.type_name), answer);
-        let ty = schema.value_type();
-        let prior = or_answer!(
-            diags,
-            decode(request.prior_state, &ty, "prior state"),
-            answer
-        );
-        let proposed = or_answer!(
-            diags,
-            decode(request.proposed_new_state, &ty, "proposed state"),
-            answer
-        );
-        let config = or_answer!(diags, decode(request.config, &ty, "configuration"), answer);
+        answer(async |diags| {
+            let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
+            let ty = schema.value_type();
+            let prior = decode(request.prior_state, &ty, "prior state").gather(diags)?;
+            let proposed =
+                decode(request.proposed_new_state, &ty, "proposed state").gather(diags)?;
+            let config = decode(request.config, &ty, "configuration").gather(diags)?;
 
-        let (planned, requires_replace) = plan::plan(&schema.block, &prior, &config, &proposed);
-        let mut ctx = plan::PlanContext {
-            prior,
-            config,
-            planned,
-            requires_replace,
-            private: request.prior_private,
-        };
-        if !ctx.planned.is_null() {
-            let meta = or_answer!(diags, self.meta(), answer);
-            log_trace!("PlanResourceChange {}", request.type_name);
-            let hook = self.race(resource.plan(&meta, &mut ctx)).await;
-            let hook_diags = or_answer!(diags, hook, answer);
-            diags.extend(hook_diags);
-            schema.block.null_write_only(&mut ctx.planned);
-        }
-        let planned_state = or_answer!(diags, encode(&ctx.planned, &ty, "plan"), answer);
-        Ok(Response::new(pb::plan_resource_change::Response {
-            planned_state: Some(planned_state),
-            requires_replace: ctx.requires_replace.iter().map(path_pb).collect(),
-            planned_private: ctx.private,
-            diagnostics: diagnostics_pb(diags),
-            deferred: None,
-        }))
+            let (planned, requires_replace) = plan::plan(&schema.block, &prior, &config, &proposed);
+            let mut ctx = plan::PlanContext {
+                prior,
+                config,
+                planned,
+                requires_replace,
+                private: request.prior_private,
+            };
+            if !ctx.planned.is_null() {
+                let meta = self.meta().gather(diags)?;
+                log_trace!("PlanResourceChange {}", request.type_name);
+                let hook = self
+                    .race(resource.plan(&meta, &mut ctx))
+                    .await
+                    .gather(diags)?;
+                diags.extend(hook);
+                schema.block.null_write_only(&mut ctx.planned);
+            }
+            Ok(pb::plan_resource_change::Response {
+                planned_state: Some(encode(&ctx.planned, &ty, "plan").gather(diags)?),
+                requires_replace: ctx.requires_replace.iter().map(path_pb).collect(),
+                planned_private: ctx.private,
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     async fn apply_resource_change(
@@ -474,86 +424,65 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let request = request.into_inner();
-        let answer = |diags: Diagnostics| pb::apply_resource_change::Response {
-            diagnostics: diagnostics_pb(diags),
-            ..Default::default()
-        };
-        let mut diags = Diagnostics::new();
-        let (resource, schema) = or_answer!(diags, self.resource(&request.type_name), answer);
-        let ty = schema.value_type();
-        let prior = or_answer!(
-            diags,
-            decode(request.prior_state, &ty, "prior state"),
-            answer
-        );
-        let planned = or_answer!(
-            diags,
-            decode(request.planned_state, &ty, "planned state"),
-            answer
-        );
-        let config = or_answer!(diags, decode(request.config, &ty, "configuration"), answer);
-        let meta = or_answer!(diags, self.meta(), answer);
-        let apply = ApplyRequest {
-            prior: prior.clone(),
-            planned,
-            config,
-            private: request.planned_private.clone(),
-        };
-        let planned_private = request.planned_private;
-
-        let result = if apply.planned.is_null() {
-            log_trace!("ApplyResourceChange {} (delete)", request.type_name);
-            let deleted = self
-                .race(resource.delete(&meta, apply))
-                .await
-                .unwrap_or_else(|d| d);
-            // A failed delete leaves the object, and so its state, in place.
-            let state = if deleted.has_errors() {
-                prior.clone()
-            } else {
-                Value::Null
+        answer(async |diags| {
+            let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
+            let ty = schema.value_type();
+            let prior = decode(request.prior_state, &ty, "prior state").gather(diags)?;
+            let planned = decode(request.planned_state, &ty, "planned state").gather(diags)?;
+            let config = decode(request.config, &ty, "configuration").gather(diags)?;
+            let meta = self.meta().gather(diags)?;
+            let type_name = request.type_name;
+            let planned_private = request.planned_private;
+            let apply = ApplyRequest {
+                prior: prior.clone(),
+                planned,
+                config,
+                private: planned_private.clone(),
             };
-            ApplyResult {
-                state,
-                private: None,
-                diagnostics: deleted,
-            }
-        } else if prior.is_null() {
-            log_trace!("ApplyResourceChange {} (create)", request.type_name);
-            self.race(resource.create(&meta, apply))
-                .await
-                .unwrap_or_else(ApplyResult::failed)
-        } else {
-            log_trace!("ApplyResourceChange {} (update)", request.type_name);
-            let mut result = self
-                .race(resource.update(&meta, apply))
-                .await
-                .unwrap_or_else(ApplyResult::failed);
-            // The object still exists when an update fails; never drop it from state.
-            if result.state.is_null() {
-                result.state = prior.clone();
-            }
-            result
-        };
 
-        diags.extend(result.diagnostics);
-        let mut state = schema.block.complete(result.state);
-        schema.block.null_write_only(&mut state);
-        if !diags.has_errors() && !state.is_wholly_known() {
-            diags.error(
-                "Provider produced an incomplete state",
-                format!(
-                    "The {} state after apply still holds unknown values. This is a bug in the provider.",
-                    request.type_name
-                ),
-            );
-        }
-        let new_state = or_answer!(diags, encode(&state, &ty, "state"), answer);
-        Ok(Response::new(pb::apply_resource_change::Response {
-            new_state: Some(new_state),
-            private: result.private.unwrap_or(planned_private),
-            diagnostics: diagnostics_pb(diags),
-        }))
+            let result = if apply.planned.is_null() {
+                log_trace!("ApplyResourceChange {type_name} (delete)");
+                let deleted = (self.race(resource.delete(&meta, apply)).await)
+                    .unwrap_or_else(|interrupted| interrupted);
+                // A failed delete leaves the object, and so its state, in place.
+                let state = if deleted.has_errors() {
+                    prior
+                } else {
+                    Value::Null
+                };
+                ApplyResult::partial(state, deleted)
+            } else if prior.is_null() {
+                log_trace!("ApplyResourceChange {type_name} (create)");
+                (self.race(resource.create(&meta, apply)).await).unwrap_or_else(ApplyResult::failed)
+            } else {
+                log_trace!("ApplyResourceChange {type_name} (update)");
+                let mut result = (self.race(resource.update(&meta, apply)).await)
+                    .unwrap_or_else(ApplyResult::failed);
+                // The object still exists when an update fails; never drop it from state.
+                if result.state.is_null() {
+                    result.state = prior;
+                }
+                result
+            };
+
+            diags.extend(result.diagnostics);
+            let state = returned_state(&schema, result.state);
+            if !diags.has_errors() && !state.is_wholly_known() {
+                diags.error(
+                    "Provider produced an incomplete state",
+                    format!(
+                        "The {type_name} state after apply still holds unknown values. This is a \
+                         bug in the provider."
+                    ),
+                );
+            }
+            Ok(pb::apply_resource_change::Response {
+                new_state: Some(encode(&state, &ty, "state").gather(diags)?),
+                private: result.private.unwrap_or(planned_private),
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     async fn import_resource_state(
@@ -561,37 +490,29 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let request = request.into_inner();
-        let answer = |diags: Diagnostics| pb::import_resource_state::Response {
-            diagnostics: diagnostics_pb(diags),
-            ..Default::default()
-        };
-        let mut diags = Diagnostics::new();
-        let (resource, schema) = or_answer!(diags, self.resource(&request.type_name), answer);
-        let meta = or_answer!(diags, self.meta(), answer);
-        log_trace!("ImportResourceState {}", request.type_name);
-        let imported = self
-            .race(resource.import(&meta, &request.id))
-            .await
-            .and_then(|r| r);
-        let mut state = schema.block.complete(or_answer!(diags, imported, answer));
-        if state.is_null() {
-            diags.error(
-                "Cannot import a non-existent object",
-                format!("No {} matches the import id.", request.type_name),
-            );
-            return Ok(Response::new(answer(diags)));
-        }
-        schema.block.null_write_only(&mut state);
-        let state = or_answer!(diags, encode(&state, &schema.value_type(), "state"), answer);
-        Ok(Response::new(pb::import_resource_state::Response {
-            imported_resources: vec![pb::import_resource_state::ImportedResource {
-                type_name: request.type_name,
-                state: Some(state),
-                private: Vec::new(),
-            }],
-            diagnostics: diagnostics_pb(diags),
-            deferred: None,
-        }))
+        answer(async |diags| {
+            let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
+            let meta = self.meta().gather(diags)?;
+            log_trace!("ImportResourceState {}", request.type_name);
+            let imported = self
+                .race_fallible(resource.import(&meta, &request.id))
+                .await;
+            let state = returned_state(&schema, imported.gather(diags)?);
+            if state.is_null() {
+                let missing = format!("No {} matches the import id.", request.type_name);
+                return fail(diags, "Cannot import a non-existent object", missing);
+            }
+            let state = encode(&state, &schema.value_type(), "state").gather(diags)?;
+            Ok(pb::import_resource_state::Response {
+                imported_resources: vec![pb::import_resource_state::ImportedResource {
+                    type_name: request.type_name,
+                    state: Some(state),
+                    private: Vec::new(),
+                }],
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     async fn read_data_source(
@@ -599,25 +520,20 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let request = request.into_inner();
-        let answer = |diags: Diagnostics| pb::read_data_source::Response {
-            diagnostics: diagnostics_pb(diags),
-            ..Default::default()
-        };
-        let mut diags = Diagnostics::new();
-        let (source, schema) = or_answer!(diags, self.data_source(&request.type_name), answer);
-        let ty = schema.value_type();
-        let config = or_answer!(diags, decode(request.config, &ty, "configuration"), answer);
-        let meta = or_answer!(diags, self.meta(), answer);
-        log_trace!("ReadDataSource {}", request.type_name);
-        let read = self.race(source.read(&meta, &config)).await.and_then(|r| r);
-        let mut state = schema.block.complete(or_answer!(diags, read, answer));
-        schema.block.null_write_only(&mut state);
-        let state = or_answer!(diags, encode(&state, &ty, "data source result"), answer);
-        Ok(Response::new(pb::read_data_source::Response {
-            state: Some(state),
-            diagnostics: diagnostics_pb(diags),
-            deferred: None,
-        }))
+        answer(async |diags| {
+            let (source, schema) = self.data_source(&request.type_name).gather(diags)?;
+            let ty = schema.value_type();
+            let config = decode(request.config, &ty, "configuration").gather(diags)?;
+            let meta = self.meta().gather(diags)?;
+            log_trace!("ReadDataSource {}", request.type_name);
+            let read = self.race_fallible(source.read(&meta, &config)).await;
+            let state = returned_state(&schema, read.gather(diags)?);
+            Ok(pb::read_data_source::Response {
+                state: Some(encode(&state, &ty, "data source result").gather(diags)?),
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     async fn get_functions(

@@ -30,7 +30,7 @@ use std::task::{Context, Poll};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
@@ -57,14 +57,14 @@ pub fn client_config(settings: &ConnSettings) -> Result<Option<Arc<ClientConfig>
         SslMode::VerifyFull => Verification::ChainAndHost,
     };
     let verifier: Arc<dyn ServerCertVerifier> = match verification {
-        Verification::None => Arc::new(AcceptAnyServerCert(provider.clone())),
+        Verification::None => Arc::new(LibpqVerifier::accept_any(&provider)),
         Verification::Chain | Verification::ChainAndHost => {
             let roots = Arc::new(load_roots(settings.sslrootcert.as_deref())?);
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
                 .map_err(|e| format!("cannot use the root certificates: {e}"))?;
             if verification == Verification::Chain {
-                Arc::new(ChainOnly(webpki))
+                Arc::new(LibpqVerifier::chain_only(webpki, &provider))
             } else {
                 webpki
             }
@@ -144,64 +144,35 @@ fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
         .ok_or_else(|| format!("sslkey {}: no PEM private key found", path.display()))
 }
 
-/// `prefer` and `require` (without roots): encrypt, but accept any server certificate, as libpq
-/// does. The handshake signature is still checked so the session keys are bound to the
-/// certificate that was presented (which matters for channel binding).
+/// The two libpq modes rustls has no verifier for: `prefer` and `require` (without roots)
+/// encrypt but accept any server certificate; `verify-ca` runs the full webpki check but accepts
+/// a name mismatch (webpki checks the chain and validity dates before the name, so reaching the
+/// name error means the chain was good). Handshake signatures are checked either way, so the
+/// session keys are bound to the certificate presented (which matters for channel binding).
 #[derive(Debug)]
-struct AcceptAnyServerCert(Arc<CryptoProvider>);
+struct LibpqVerifier {
+    /// `None`: any certificate will do.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
 
-impl ServerCertVerifier for AcceptAnyServerCert {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+impl LibpqVerifier {
+    fn accept_any(provider: &CryptoProvider) -> LibpqVerifier {
+        LibpqVerifier {
+            chain: None,
+            algorithms: provider.signature_verification_algorithms,
+        }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+    fn chain_only(webpki: Arc<WebPkiServerVerifier>, provider: &CryptoProvider) -> LibpqVerifier {
+        LibpqVerifier {
+            chain: Some(webpki),
+            algorithms: provider.signature_verification_algorithms,
+        }
     }
 }
 
-/// `verify-ca`: the full webpki check, except that a name mismatch is accepted. webpki checks
-/// the chain (and validity dates) before the name, so reaching the name error means the chain
-/// was good.
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for LibpqVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -210,10 +181,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -227,7 +198,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -236,11 +207,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 

@@ -91,20 +91,31 @@ impl Provider for TestProvider {
 
 async fn configured() -> ProviderService<TestProvider> {
     let service = ProviderService::new(TestProvider);
+    configure(&service).await;
+    service
+}
+
+/// Configures with the empty provider block, as Terraform does at the start of each command.
+async fn configure(service: &ProviderService<TestProvider>) {
     let config = encode(
         &Value::object::<&str>([]),
         &Type::object::<&str>([]),
         "config",
     )
     .unwrap();
-    service
+    let response = service
         .configure(Request::new(pb::configure::Request {
             config: Some(config),
             ..Default::default()
         }))
         .await
-        .unwrap();
-    service
+        .unwrap()
+        .into_inner();
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
 }
 
 fn thing_type() -> Type {
@@ -158,19 +169,7 @@ async fn stop_interrupts_in_flight_calls() {
     );
 
     // The next command (reattach mode: same process) configures again and is not interrupted.
-    let config = encode(
-        &Value::object::<&str>([]),
-        &Type::object::<&str>([]),
-        "config",
-    )
-    .unwrap();
-    service
-        .configure(Request::new(pb::configure::Request {
-            config: Some(config),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
+    configure(&service).await;
     let response = service
         .read_resource(Request::new(pb::read_resource::Request {
             type_name: "test_thing".into(),

@@ -1,16 +1,17 @@
 //! Pools against a real PostgreSQL: the bound holds under load, broken connections are
 //! replaced, connection failures are one clear (password-free) error, remembered briefly.
 
-mod support;
+mod harness;
 
 use std::time::{Duration, Instant};
 
+use dbre_e2e::PgServer;
 use dbre_provider::pg::{roles, PgError, Pools, Server, APPLICATION_NAME};
-use support::TestPg;
+use harness::{psql_super, Settings};
 
 /// Connections the server has authorised for our application name, from the server log
 /// (`log_connections = on`).
-fn our_connections_in_log(pg: &TestPg) -> usize {
+fn our_connections_in_log(pg: &PgServer) -> usize {
     pg.log()
         .lines()
         .filter(|l| {
@@ -22,9 +23,9 @@ fn our_connections_in_log(pg: &TestPg) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_reads_never_exceed_the_pool_size() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
-    let server = Server::new(&pools, pg.superuser()); // max_connections = 4
+    let server = Server::new(&pools, pg.superuser().settings()); // max_connections = 4
     let before = our_connections_in_log(&pg);
 
     let mut tasks = Vec::new();
@@ -69,10 +70,10 @@ async fn two_hundred_concurrent_reads_never_exceed_the_pool_size() {
 
 #[tokio::test]
 async fn pools_are_shared_per_server_and_database_and_reused() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
-    let a = Server::new(&pools, pg.superuser());
-    let b = Server::new(&pools, pg.superuser());
+    let a = Server::new(&pools, pg.superuser().settings());
+    let b = Server::new(&pools, pg.superuser().settings());
     for _ in 0..10 {
         let c = a.maintenance().await.unwrap();
         drop(c);
@@ -85,7 +86,7 @@ async fn pools_are_shared_per_server_and_database_and_reused() {
         "one connection reused by both"
     );
     // Another database is another pool.
-    pg.psql_super("postgres", "CREATE DATABASE other");
+    psql_super(&pg, "postgres", "CREATE DATABASE other");
     let _c = a.client("other").await.unwrap();
     assert_eq!(a.pool_stats("other").opened, 1);
     assert_eq!(a.pool_stats("postgres").opened, 1);
@@ -93,15 +94,14 @@ async fn pools_are_shared_per_server_and_database_and_reused() {
 
 #[tokio::test]
 async fn broken_connections_are_replaced() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
-    let server = Server::new(&pools, pg.superuser());
+    let server = Server::new(&pools, pg.superuser().settings());
     {
         let c = server.maintenance().await.unwrap();
         c.batch_execute("SELECT 1").await.unwrap();
     }
-    pg.psql_super(
-        "postgres",
+    psql_super(&pg, "postgres",
         &format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{APPLICATION_NAME}'"
         ),
@@ -117,16 +117,16 @@ async fn broken_connections_are_replaced() {
 
 #[tokio::test]
 async fn wrong_password_is_one_clear_error_without_the_password() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
     let password = "Wr0ng-Pa55word-xyz";
-    let server = Server::new(&pools, pg.settings("postgres", password));
+    let server = Server::new(&pools, harness::user(&pg, "postgres", password));
     let err = server.check().await.unwrap_err();
     let text = err.to_string();
     println!("{text}");
     assert!(matches!(err, PgError::Connect { .. }));
     assert!(text.contains("127.0.0.1"), "{text}");
-    assert!(text.contains(&pg.port.to_string()), "{text}");
+    assert!(text.contains(&pg.port().to_string()), "{text}");
     assert!(text.contains("\"postgres\""), "{text}");
     assert!(text.contains("password authentication failed"), "{text}");
     assert!(!text.contains(password), "password leaked: {text}");
@@ -148,7 +148,7 @@ async fn wrong_password_is_one_clear_error_without_the_password() {
 #[tokio::test]
 async fn unreachable_server_fails_within_connect_timeout() {
     let pools = Pools::new();
-    let mut settings = TestPg::start().superuser(); // the server stops when dropped here
+    let mut settings = harness::start().superuser().settings(); // the server stops when dropped here
     settings.connect_timeout = Duration::from_secs(2);
     let server = Server::new(&pools, settings);
     let started = Instant::now();
@@ -163,21 +163,27 @@ async fn unreachable_server_fails_within_connect_timeout() {
 
 #[tokio::test]
 async fn check_reports_version_and_privileges() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
-    let info = Server::new(&pools, pg.superuser()).check().await.unwrap();
+    let info = Server::new(&pools, pg.superuser().settings())
+        .check()
+        .await
+        .unwrap();
     assert_eq!(info.major(), 15);
     assert!(info.superuser);
-    let info = Server::new(&pools, pg.admin()).check().await.unwrap();
-    assert_eq!(info.current_user, support::ADMIN);
+    let info = Server::new(&pools, harness::admin(&pg))
+        .check()
+        .await
+        .unwrap();
+    assert_eq!(info.current_user, harness::ADMIN);
     assert!(!info.superuser && info.create_role && info.create_database);
 }
 
 #[tokio::test]
 async fn dropping_a_get_while_waiting_does_not_leak_a_slot() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
-    let mut settings = pg.superuser();
+    let mut settings = pg.superuser().settings();
     settings.max_connections = 1;
     let server = Server::new(&pools, settings);
     let held = server.maintenance().await.unwrap();
@@ -200,12 +206,12 @@ async fn dropping_a_get_while_waiting_does_not_leak_a_slot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement; run with --ignored --nocapture"]
 async fn measure_pooled_reads_against_connection_per_read() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let reads = 200;
     let concurrency = 4;
 
     let pools = Pools::new();
-    let server = Server::new(&pools, pg.superuser());
+    let server = Server::new(&pools, pg.superuser().settings());
     let before = our_connections_in_log(&pg);
     let started = Instant::now();
     run_reads(reads, concurrency, || server.clone()).await;
@@ -213,7 +219,7 @@ async fn measure_pooled_reads_against_connection_per_read() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let pooled_conns = our_connections_in_log(&pg) - before;
 
-    let settings = pg.superuser();
+    let settings = pg.superuser().settings();
     let before = our_connections_in_log(&pg);
     let started = Instant::now();
     // A new registry per read = a new connection per statement.

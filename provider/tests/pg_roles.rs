@@ -3,11 +3,12 @@
 //! functions, CRUD, rename, passwords, listing, and dropping roles that own things in several
 //! databases.
 
-mod support;
+mod harness;
 
+use dbre_e2e::PgServer;
 use dbre_provider::pg::roles::{self, NamePattern, RoleSpec};
 use dbre_provider::pg::{ConnSettings, DependencyKind, PgError, Pools, Server};
-use support::TestPg;
+use harness::{psql_super, Settings};
 
 const ODD_NAMES: &[&str] = &[
     "plain",
@@ -24,13 +25,16 @@ const ODD_NAMES: &[&str] = &[
     "  padded  ",
 ];
 
-fn as_who(pg: &TestPg) -> [(&'static str, ConnSettings); 2] {
-    [("superuser", pg.superuser()), ("admin", pg.admin())]
+fn as_who(pg: &PgServer) -> [(&'static str, ConnSettings); 2] {
+    [
+        ("superuser", pg.superuser().settings()),
+        ("admin", harness::admin(pg)),
+    ]
 }
 
 #[tokio::test]
 async fn odd_names_round_trip_through_create_read_comment_rename_drop() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
     for (who, settings) in as_who(&pg) {
         let server = Server::new(&pools, settings);
@@ -47,10 +51,12 @@ async fn odd_names_round_trip_through_create_read_comment_rename_drop() {
             let created = server.create_role(&spec, Some("pw'\\\"x")).await.unwrap();
             assert_eq!(created.spec, spec, "{who}: {name}");
             // The catalog, read independently, has exactly this name and comment.
-            let listed = pg.psql_super(
+            let listed = psql_super(
+                &pg,
                 "postgres",
                 &format!(
-                    "SELECT rolname || '|' || coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE oid = {}",
+                    "SELECT rolname || '|' || coalesce(shobj_description(oid, 'pg_authid'), '') \
+                     FROM pg_roles WHERE oid = {}",
                     created.oid
                 ),
             );
@@ -81,7 +87,7 @@ async fn odd_names_round_trip_through_create_read_comment_rename_drop() {
 
 #[tokio::test]
 async fn alter_changes_only_what_changed_and_reads_back_the_state() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
     for (who, settings) in as_who(&pg) {
         let server = Server::new(&pools, settings);
@@ -117,7 +123,8 @@ async fn alter_changes_only_what_changed_and_reads_back_the_state() {
         };
         let after = server.alter_role(&desired, &back).await.unwrap();
         assert_eq!(after.spec, back);
-        let stored = pg.psql_super(
+        let stored = psql_super(
+            &pg,
             "postgres",
             &format!(
                 "SELECT rolvaliduntil FROM pg_roles WHERE oid = {}",
@@ -157,9 +164,9 @@ async fn alter_changes_only_what_changed_and_reads_back_the_state() {
 
 #[tokio::test]
 async fn non_superuser_admin_cannot_create_superusers_and_says_why() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
-    let server = Server::new(&pools, pg.admin());
+    let server = Server::new(&pools, harness::admin(&pg));
     let spec = RoleSpec {
         name: "wants_super".into(),
         superuser: true,
@@ -178,7 +185,7 @@ async fn non_superuser_admin_cannot_create_superusers_and_says_why() {
 
 #[tokio::test]
 async fn passwords_work_for_login_and_never_travel_in_clear() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
     for (who, settings) in as_who(&pg) {
         let server = Server::new(&pools, settings);
@@ -192,10 +199,11 @@ async fn passwords_work_for_login_and_never_travel_in_clear() {
         };
         server.create_role(&spec, Some(&password)).await.unwrap();
         // The role can log in with it.
-        let login = Server::new(&pools, pg.settings(&name, &password));
+        let login = Server::new(&pools, harness::user(&pg, &name, &password));
         assert_eq!(login.check().await.unwrap().current_user, name);
         // Stored as SCRAM (hashed by us: the clear text never reached the server's log).
-        let stored = pg.psql_super(
+        let stored = psql_super(
+            &pg,
             "postgres",
             &format!(
                 "SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname = '{}'",
@@ -210,10 +218,10 @@ async fn passwords_work_for_login_and_never_travel_in_clear() {
             .set_role_password(&name, Some(&rotated))
             .await
             .unwrap();
-        let login = Server::new(&pools, pg.settings(&name, &rotated));
+        let login = Server::new(&pools, harness::user(&pg, &name, &rotated));
         login.check().await.unwrap();
         // (A fresh registry: the shared one would hand back the connection opened above.)
-        let old = Server::new(&Pools::new(), pg.settings(&name, &password));
+        let old = Server::new(&Pools::new(), harness::user(&pg, &name, &password));
         assert!(old.check().await.is_err());
         drop(client);
         server.drop_role(&name, None).await.unwrap();
@@ -222,9 +230,9 @@ async fn passwords_work_for_login_and_never_travel_in_clear() {
 
 #[tokio::test]
 async fn list_roles_by_like_and_regex_patterns() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
-    let server = Server::new(&pools, pg.admin());
+    let server = Server::new(&pools, harness::admin(&pg));
     let client = server.maintenance().await.unwrap();
     for name in ["team_a_read", "team_a_write", "team_b_read", "team%odd"] {
         let spec = RoleSpec {
@@ -280,7 +288,7 @@ async fn list_roles_by_like_and_regex_patterns() {
 /// way it happens on a managed service: the admin creates the databases, the role creates its
 /// own table.
 async fn role_with_objects_in_two_databases(
-    pg: &TestPg,
+    pg: &PgServer,
     server: &Server,
     who: &str,
 ) -> (String, [String; 2]) {
@@ -313,7 +321,7 @@ async fn role_with_objects_in_two_databases(
         .unwrap();
     }
     // The role creates its own objects.
-    let as_role = Server::new(&Pools::new(), pg.settings(&role, "leaver-pw"));
+    let as_role = Server::new(&Pools::new(), harness::user(pg, &role, "leaver-pw"));
     for db in &dbs {
         let c = as_role.client(db).await.unwrap();
         c.batch_execute("CREATE TABLE owned_t (id int); CREATE SEQUENCE owned_s")
@@ -321,7 +329,8 @@ async fn role_with_objects_in_two_databases(
             .unwrap();
     }
     // And it owns the second database itself (a shared object, listed cluster-wide).
-    pg.psql_super(
+    psql_super(
+        pg,
         "postgres",
         &format!(
             "ALTER DATABASE {} OWNER TO {}",
@@ -334,7 +343,7 @@ async fn role_with_objects_in_two_databases(
 
 #[tokio::test]
 async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhere() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
     for (who, settings) in as_who(&pg) {
         let server = Server::new(&pools, settings);
@@ -411,8 +420,7 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
         );
         drop(c);
         for db in &dbs {
-            let owners = pg.psql_super(
-                db,
+            let owners = psql_super(&pg, db,
                 "SELECT string_agg(c.relname || '=' || pg_get_userbyid(c.relowner), ',' ORDER BY c.relname) \
                  FROM pg_class c WHERE c.relname IN ('owned_t', 'owned_s')",
             );
@@ -422,7 +430,8 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
                 "{who} {db}"
             );
         }
-        let db_owner = pg.psql_super(
+        let db_owner = psql_super(
+            &pg,
             "postgres",
             &format!(
                 "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{}'",
@@ -432,8 +441,7 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
         assert_eq!(db_owner, heir, "{who}");
         // The admin gave back what it borrowed.
         let me = server.check().await.unwrap().current_user;
-        let still_member = pg.psql_super(
-            "postgres",
+        let still_member = psql_super(&pg, "postgres",
             &format!(
                 "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid \
                  WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = '{me}') AND r.rolname = '{}'",
@@ -447,8 +455,8 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
 
 #[tokio::test]
 async fn dropping_a_missing_role_is_not_an_error() {
-    let pg = TestPg::start();
-    let server = Server::new(&Pools::new(), pg.admin());
+    let pg = harness::start();
+    let server = Server::new(&Pools::new(), harness::admin(&pg));
     server.drop_role("never existed", None).await.unwrap();
     server
         .drop_role("never existed", Some("postgres"))

@@ -1,13 +1,14 @@
 //! sslmode semantics against a real PostgreSQL with TLS on, certificates made here with rcgen:
 //! a P-384 CA signs the server certificate (for `localhost` only) and a client certificate.
 
-mod support;
+mod harness;
 
 use std::path::PathBuf;
 
+use dbre_e2e::PgServer;
 use dbre_provider::pg::{PgError, Pools, Server, SslMode};
+use harness::{psql_super, Settings};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use support::{Options, TestPg, TlsFiles};
 
 struct Pki {
     ca_pem: String,
@@ -70,21 +71,20 @@ async fn uses_tls(server: &Server) -> Result<bool, PgError> {
 #[tokio::test]
 async fn sslmodes_behave_like_libpq() {
     let pki = make_pki();
-    let pg = TestPg::start_with(Options {
-        tls: Some(TlsFiles {
-            cert_pem: pki.server_cert_pem.clone(),
-            key_pem: pki.server_key_pem.clone(),
-            client_ca_pem: Some(pki.ca_pem.clone()),
-        }),
-        hba_first: vec!["hostssl all certuser 127.0.0.1/32 cert".to_string()],
-    });
-    pg.psql_super("postgres", "CREATE ROLE certuser LOGIN");
+    let pg = harness::with_admin(
+        PgServer::builder()
+            .tls_with_cert(&pki.server_cert_pem, &pki.server_key_pem)
+            .client_ca(&pki.ca_pem)
+            .hba_first("hostssl all certuser 127.0.0.1/32 cert")
+            .start(),
+    );
+    psql_super(&pg, "postgres", "CREATE ROLE certuser LOGIN");
     let files = tempfile::tempdir().unwrap();
     let ca = write(&files, "ca.crt", &pki.ca_pem);
     let wrong_ca = write(&files, "wrong-ca.crt", &make_pki().ca_pem);
     let pools = Pools::new();
     let with = |mode: SslMode, host: &str, root: Option<&PathBuf>| {
-        let mut s = pg.superuser();
+        let mut s = pg.superuser().settings();
         s.sslmode = mode;
         s.host = host.to_string();
         s.sslrootcert = root.cloned();
@@ -130,7 +130,7 @@ async fn sslmodes_behave_like_libpq() {
     assert!(err.to_string().contains("not valid for name"), "{err}");
 
     // A client certificate authenticates `certuser` (pg_hba: cert), no password.
-    let mut s = pg.settings("certuser", "");
+    let mut s = harness::user(&pg, "certuser", "");
     s.password = None;
     s.sslmode = SslMode::VerifyFull;
     s.host = "localhost".into();
@@ -157,9 +157,9 @@ async fn sslmodes_behave_like_libpq() {
 
 #[tokio::test]
 async fn prefer_falls_back_to_plain_and_require_refuses_a_server_without_tls() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let pools = Pools::new();
-    let mut s = pg.superuser();
+    let mut s = pg.superuser().settings();
     s.sslmode = SslMode::Prefer;
     assert!(!uses_tls(&Server::new(&pools, s.clone())).await.unwrap());
     s.sslmode = SslMode::Require;

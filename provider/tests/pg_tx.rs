@@ -2,43 +2,44 @@
 //! (the peer provider's `tuple concurrently updated`), ordered locks, and what happens when
 //! Terraform's Stop drops a future mid-statement.
 
-mod support;
+mod harness;
 
 use std::time::{Duration, Instant};
 
+use dbre_e2e::PgServer;
 use dbre_provider::pg::{lock_in_order, quote_ident, PgError, Pools, Server};
-use support::TestPg;
+use harness::{psql_super, Settings};
 
-fn setup_roles(pg: &TestPg, n: usize) {
+fn setup_roles(pg: &PgServer, n: usize) {
     let mut sql = String::from("CREATE TABLE t1 (id int); CREATE TABLE t2 (id int);");
     for i in 0..n {
         sql.push_str(&format!("CREATE ROLE grantee_{i};"));
     }
-    pg.psql_super("postgres", &sql);
+    psql_super(pg, "postgres", &sql);
 }
 
-fn acl_entries(pg: &TestPg, table: &str) -> usize {
-    pg.psql_super(
-        "postgres",
-        &format!("SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a WHERE c.relname = '{table}' AND a.grantee <> c.relowner"),
-    )
-    .parse()
-    .unwrap()
+fn acl_entries(pg: &PgServer, table: &str) -> usize {
+    let sql = format!(
+        "SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a \
+         WHERE c.relname = '{table}' AND a.grantee <> c.relowner"
+    );
+    psql_super(pg, "postgres", &sql).parse().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_grants_on_one_table_all_succeed() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let n = 60;
     setup_roles(&pg, n);
     let pools = Pools::new();
-    let mut settings = pg.admin();
-    pg.psql_super(
+    let mut settings = harness::admin(&pg);
+    psql_super(
+        &pg,
         "postgres",
         &format!(
             "ALTER TABLE t1 OWNER TO {}; ALTER TABLE t2 OWNER TO {}",
-            support::ADMIN,
-            support::ADMIN
+            harness::ADMIN,
+            harness::ADMIN
         ),
     );
     settings.max_connections = 10;
@@ -92,11 +93,11 @@ async fn parallel_grants_on_one_table_all_succeed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ordered_locks_keep_crossing_writers_from_deadlocking() {
-    let pg = TestPg::start();
+    let pg = harness::start();
     let n = 30;
     setup_roles(&pg, n);
     let pools = Pools::new();
-    let mut settings = pg.superuser();
+    let mut settings = pg.superuser().settings();
     settings.max_connections = 10;
     let server = Server::new(&pools, settings);
     let mut tasks = Vec::new();
@@ -137,8 +138,8 @@ async fn ordered_locks_keep_crossing_writers_from_deadlocking() {
 
 #[tokio::test]
 async fn a_failing_batch_leaves_nothing_behind() {
-    let pg = TestPg::start();
-    let server = Server::new(&Pools::new(), pg.superuser());
+    let pg = harness::start();
+    let server = Server::new(&Pools::new(), pg.superuser().settings());
     let err = server
         .atomic(
             "postgres",
@@ -152,7 +153,8 @@ async fn a_failing_batch_leaves_nothing_behind() {
         .unwrap_err();
     assert!(err.to_string().starts_with("creating two roles: "), "{err}");
     assert_eq!(
-        pg.psql_super(
+        psql_super(
+            &pg,
             "postgres",
             "SELECT count(*) FROM pg_roles WHERE rolname = 'half_done'"
         ),
@@ -162,9 +164,9 @@ async fn a_failing_batch_leaves_nothing_behind() {
 
 #[tokio::test]
 async fn stopping_mid_statement_cancels_it_and_releases_locks() {
-    let pg = TestPg::start();
-    pg.psql_super("postgres", "CREATE TABLE locked (id int)");
-    let server = Server::new(&Pools::new(), pg.superuser());
+    let pg = harness::start();
+    psql_super(&pg, "postgres", "CREATE TABLE locked (id int)");
+    let server = Server::new(&Pools::new(), pg.superuser().settings());
     let work = async {
         let tx = server.begin("postgres").await?;
         let tx = tx
@@ -182,8 +184,7 @@ async fn stopping_mid_statement_cancels_it_and_releases_locks() {
 
     let started = Instant::now();
     loop {
-        let busy = pg.psql_super(
-            "postgres",
+        let busy = psql_super(&pg, "postgres",
             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'locked'",
         );
         if busy == "0" {

@@ -41,6 +41,15 @@ impl ConnInfo {
         }
     }
 
+    /// Another user on the same database.
+    pub fn with_user(&self, user: &str, password: &str) -> ConnInfo {
+        ConnInfo {
+            user: user.to_string(),
+            password: password.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// The standard libpq variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
     /// `PGSSLMODE=disable`), which the provider reads as defaults.
     pub fn env(&self) -> Vec<(&'static str, String)> {

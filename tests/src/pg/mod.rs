@@ -131,17 +131,38 @@ impl PgServer {
             socket = quote_literal(&self.socket_dir.to_string_lossy()),
         );
         if options.tls {
-            let tls = crate::tls::make_server_certs(root)?;
+            let (cert, key) = match &options.own_cert {
+                Some((cert_pem, key_pem)) => {
+                    let (cert, key) = (root.join("server.crt"), root.join("server.key"));
+                    fs::write(&cert, cert_pem)?;
+                    fs::write(&key, key_pem)?;
+                    (cert, key)
+                }
+                None => {
+                    let tls = crate::tls::make_server_certs(root)?;
+                    let files = (tls.server_cert.clone(), tls.server_key.clone());
+                    self.tls = Some(tls);
+                    files
+                }
+            };
             // PostgreSQL refuses a key file others can read; it must belong to the server account.
-            fs::set_permissions(&tls.server_key, fs::Permissions::from_mode(0o600))?;
-            self.give_to_server_account(&tls.server_key)?;
-            self.give_to_server_account(&tls.server_cert)?;
+            fs::set_permissions(&key, fs::Permissions::from_mode(0o600))?;
+            self.give_to_server_account(&key)?;
+            self.give_to_server_account(&cert)?;
             conf.push_str(&format!(
                 "ssl = on\nssl_cert_file = {}\nssl_key_file = {}\n",
-                quote_literal(&tls.server_cert.to_string_lossy()),
-                quote_literal(&tls.server_key.to_string_lossy()),
+                quote_literal(&cert.to_string_lossy()),
+                quote_literal(&key.to_string_lossy()),
             ));
-            self.tls = Some(tls);
+        }
+        if let Some(ca_pem) = &options.client_ca {
+            let ca = root.join("client_ca.crt");
+            fs::write(&ca, ca_pem)?;
+            self.give_to_server_account(&ca)?;
+            conf.push_str(&format!(
+                "ssl_ca_file = {}\n",
+                quote_literal(&ca.to_string_lossy())
+            ));
         }
         for (name, value) in &options.settings {
             conf.push_str(&format!("{name} = {value}\n"));
@@ -158,6 +179,14 @@ impl PgServer {
                 })
                 .collect();
             fs::write(&hba_path, hba)?;
+        }
+        if !options.hba_first.is_empty() {
+            let hba_path = self.data_dir.join("pg_hba.conf");
+            let defaults = fs::read_to_string(&hba_path)?;
+            fs::write(
+                &hba_path,
+                format!("{}\n{defaults}", options.hba_first.join("\n")),
+            )?;
         }
         Ok(())
     }
@@ -327,6 +356,10 @@ impl fmt::Debug for PgServer {
 pub struct PgBuilder {
     tls: bool,
     require_tls: bool,
+    /// The server's certificate and key (PEM) instead of ones from the throwaway CA.
+    own_cert: Option<(String, String)>,
+    client_ca: Option<String>,
+    hba_first: Vec<String>,
     settings: Vec<(String, String)>,
 }
 
@@ -342,6 +375,28 @@ impl PgBuilder {
     pub fn require_tls(mut self) -> Self {
         self.tls = true;
         self.require_tls = true;
+        self
+    }
+
+    /// `ssl = on` with this certificate and key (PEM) instead of ones from the throwaway CA, for
+    /// tests that need a particular certificate; [`PgServer::ca_cert`] is then `None`.
+    pub fn tls_with_cert(mut self, cert_pem: &str, key_pem: &str) -> Self {
+        self.tls = true;
+        self.own_cert = Some((cert_pem.to_string(), key_pem.to_string()));
+        self
+    }
+
+    /// Client certificates signed by this CA (PEM) are accepted (`ssl_ca_file`), for
+    /// [`PgBuilder::hba_first`] lines with the `cert` method.
+    pub fn client_ca(mut self, ca_pem: &str) -> Self {
+        self.client_ca = Some(ca_pem.to_string());
+        self
+    }
+
+    /// A `pg_hba.conf` line matched before the harness's own (e.g.
+    /// `hostssl all certuser 127.0.0.1/32 cert`).
+    pub fn hba_first(mut self, line: &str) -> Self {
+        self.hba_first.push(line.to_string());
         self
     }
 

@@ -5,19 +5,16 @@
 //! import and destroy.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use dbre_e2e::{Output, TfWorkspace};
 use dbre_provider::tf::{
     ApplyRequest, ApplyResult, Attribute, Block, DataSource, Diagnostic, Diagnostics, Provider,
     Resource, Schema, Type, Value,
 };
 use tokio_util::sync::CancellationToken;
-
-const TERRAFORM: &str = "/usr/local/bin/terraform";
 
 /// The "remote system": objects by id, and the last write-only secret each one received.
 #[derive(Default)]
@@ -176,9 +173,9 @@ impl Provider for TestProvider {
     }
 }
 
+/// A Terraform workspace whose `dbre` provider is this process, in reattach mode.
 struct Harness {
-    dir: tempfile::TempDir,
-    reattach: String,
+    tf: TfWorkspace,
     store: Shared,
     shutdown: CancellationToken,
     _runtime: tokio::runtime::Runtime,
@@ -186,11 +183,7 @@ struct Harness {
 
 impl Harness {
     fn start() -> Harness {
-        assert!(
-            Path::new(TERRAFORM).exists(),
-            "terraform is missing: install Terraform 1.11 at {TERRAFORM} to run this test"
-        );
-        let dir = tempfile::tempdir().unwrap();
+        let mut tf = TfWorkspace::new().unwrap();
         let store = Shared::default();
         let shutdown = CancellationToken::new();
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -198,7 +191,7 @@ impl Harness {
         let service = dbre_provider::tf::ProviderService::new(TestProvider {
             store: store.clone(),
         });
-        let base = dir.path().to_path_buf();
+        let base = tf.root().to_path_buf();
         let stop = shutdown.clone();
         runtime.spawn(async move {
             let served = dbre_provider::plugin::serve_reattach(service, &base, stop, move |r| {
@@ -210,10 +203,9 @@ impl Harness {
         let reattach = ready_rx
             .recv_timeout(Duration::from_secs(10))
             .expect("provider listening");
-        std::fs::write(dir.path().join("cli.tfrc"), "").unwrap();
+        tf.set_env("TF_REATTACH_PROVIDERS", &reattach);
         Harness {
-            dir,
-            reattach,
+            tf,
             store,
             shutdown,
             _runtime: runtime,
@@ -224,45 +216,25 @@ impl Harness {
         let main = format!(
             "terraform {{\n  required_providers {{\n    dbre = {{ source = \"dbre/dbre\" }}\n  }}\n}}\n\n{body}"
         );
-        std::fs::write(self.dir.path().join("main.tf"), main).unwrap();
+        self.tf.write_config(&main).unwrap();
     }
 
     fn terraform(&self, args: &[&str]) -> Output {
-        self.terraform_with(args, &[])
-    }
-
-    fn terraform_with(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
-        Command::new(TERRAFORM)
-            .args(args)
-            .arg("-no-color")
-            .current_dir(self.dir.path())
-            .env("TF_CLI_CONFIG_FILE", self.dir.path().join("cli.tfrc"))
-            .env("TF_REATTACH_PROVIDERS", &self.reattach)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env_remove("TF_LOG")
-            .envs(envs.iter().copied())
-            .output()
-            .expect("run terraform")
+        let mut args = args.to_vec();
+        args.push("-no-color");
+        self.tf.run(&args).unwrap()
     }
 
     /// Runs a command that must succeed; returns its stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.terraform(args);
-        assert!(
-            out.status.success(),
-            "terraform {args:?} failed: {}",
-            describe(&out)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.terraform(args).ok().unwrap().stdout
     }
 
     /// `plan -detailed-exitcode`: 0 no changes, 2 changes; returns (code, stdout).
     fn plan(&self) -> (i32, String) {
         let out = self.terraform(&["plan", "-input=false", "-detailed-exitcode"]);
-        let code = out.status.code().unwrap_or(-1);
-        assert!(code == 0 || code == 2, "plan failed: {}", describe(&out));
-        (code, String::from_utf8_lossy(&out.stdout).into_owned())
+        assert!(out.code == 0 || out.code == 2, "plan failed: {out}");
+        (out.code, out.stdout)
     }
 
     fn apply(&self) -> String {
@@ -280,7 +252,7 @@ impl Harness {
     }
 
     fn state_file(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("terraform.tfstate")).unwrap_or_default()
+        std::fs::read_to_string(self.tf.dir().join("terraform.tfstate")).unwrap_or_default()
     }
 }
 
@@ -288,15 +260,6 @@ impl Drop for Harness {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn thing(extra: &str) -> String {
@@ -314,7 +277,7 @@ fn thing(extra: &str) -> String {
 
 #[test]
 fn terraform_drives_a_framework_resource_through_its_whole_life() {
-    let h = Harness::start();
+    let mut h = Harness::start();
     h.write_config(&thing(r#"  privilege = "SELECT""#));
     h.ok(&["init", "-input=false"]);
 
@@ -374,12 +337,11 @@ fn terraform_drives_a_framework_resource_through_its_whole_life() {
     assert_eq!(code, 2);
     assert!(plan.contains("1 to change"), "{plan}");
     // Apply at TF_LOG=trace: neither Terraform's log nor ours may carry the secret.
-    let traced = h.terraform_with(
-        &["apply", "-input=false", "-auto-approve"],
-        &[("TF_LOG", "trace")],
-    );
-    assert!(traced.status.success(), "{}", describe(&traced));
-    let log = String::from_utf8_lossy(&traced.stderr);
+    h.tf.set_env("TF_LOG", "trace");
+    let traced = h.terraform(&["apply", "-input=false", "-auto-approve"]);
+    h.tf.unset_env("TF_LOG");
+    assert!(traced.success(), "{traced}");
+    let log = &traced.stderr;
     assert!(log.contains("ApplyResourceChange"), "trace log captured");
     assert!(!log.contains("s3cret"), "secret in TF_LOG=trace output");
     assert_eq!(h.store.lock().unwrap().secrets["thing-1"], "s3cret-2");
@@ -452,9 +414,9 @@ fn terraform_drives_a_framework_resource_through_its_whole_life() {
     assert_eq!(h.plan().0, 0, "imported object converged");
 
     // A data source reads what exists.
-    let with_data = std::fs::read_to_string(h.dir.path().join("main.tf")).unwrap()
+    let with_data = std::fs::read_to_string(h.tf.dir().join("main.tf")).unwrap()
         + "\ndata \"dbre_test_things\" \"all\" {\n  prefix = \"\"\n}\n\noutput \"names\" {\n  value = data.dbre_test_things.all.names\n}\n";
-    std::fs::write(h.dir.path().join("main.tf"), with_data).unwrap();
+    h.tf.write_config(&with_data).unwrap();
     h.apply();
     let names = h.ok(&["output", "-json", "names"]);
     let names: Vec<String> = serde_json::from_str(&names).unwrap();

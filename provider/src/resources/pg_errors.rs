@@ -53,7 +53,11 @@ mod tests {
         };
         let d = diagnostic(&err, None);
         assert_eq!(d.summary, "Cannot connect to PostgreSQL");
-        for part in ["db.internal:6432", "dbadmin", "password authentication failed"] {
+        for part in [
+            "db.internal:6432",
+            "dbadmin",
+            "password authentication failed",
+        ] {
             assert!(d.detail.contains(part), "{}", d.detail);
         }
     }

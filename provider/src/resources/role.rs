@@ -10,7 +10,6 @@
 //!   with one diagnostic listing what is left, touching nothing.
 
 use async_trait::async_trait;
-use tokio_postgres::GenericClient;
 
 use super::pg_errors::diagnostic;
 use super::timestamp;
@@ -46,7 +45,11 @@ pub fn schema() -> Schema {
             )
             .attribute(flag("login", false, "May log in (LOGIN)."))
             .attribute(flag("superuser", false, "Is a superuser (SUPERUSER)."))
-            .attribute(flag("create_database", false, "May create databases (CREATEDB)."))
+            .attribute(flag(
+                "create_database",
+                false,
+                "May create databases (CREATEDB).",
+            ))
             .attribute(flag("create_role", false, "May create roles (CREATEROLE)."))
             .attribute(flag(
                 "inherit",
@@ -207,8 +210,7 @@ impl Resource<Ctx> for RoleResource {
 
     async fn read(&self, meta: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let server = meta.server()?;
-        let client = server.maintenance().await.map_err(pg_diag)?;
-        let found = find(&*client, state).await.map_err(pg_diag)?;
+        let found = find(server, state).await.map_err(pg_diag)?;
         Ok(found.map(|role| to_state(&role, state)))
     }
 
@@ -226,12 +228,7 @@ impl Resource<Ctx> for RoleResource {
             Ok(s) => s,
             Err(d) => return ApplyResult::failed(d),
         };
-        let created = async {
-            let mut client = server.maintenance().await?;
-            roles::create_role(&mut *client, &spec, password).await
-        }
-        .await;
-        match created {
+        match server.create_role(&spec, password).await {
             Ok(role) => {
                 let mut state = planned.clone();
                 state.set_attr("oid", i64::from(role.oid).into());
@@ -267,53 +264,52 @@ impl Resource<Ctx> for RoleResource {
         } else {
             None
         };
-        let result = async {
-            let mut client = server.maintenance().await?;
-            let mut tx = client
-                .transaction()
-                .await
-                .map_err(|e| PgError::query("starting a transaction", &e))?;
-            // Alter from what the server has now, not from the state: whatever changed since
-            // the plan was read is brought to the configuration as well.
-            let Some(live) = find(&tx, prior).await? else {
-                return Ok(None);
-            };
-            if let (Some(want), Some(have)) = (&desired.valid_until, &live.spec.valid_until) {
-                if timestamp::same_instant(want, have) {
-                    desired.valid_until = Some(have.clone());
+        // Alter from what the server has now, not from the state: whatever changed since the
+        // plan was read is brought to the configuration as well.
+        let live = match find(server, prior).await {
+            Ok(Some(live)) => live,
+            Ok(None) => {
+                return ApplyResult::failed(Diagnostic::error(
+                    "Role no longer exists",
+                    format!(
+                        "Role {} was dropped after this plan was made. Run terraform plan \
+                         again: it will plan to create it.",
+                        display_name(prior)
+                    ),
+                ))
+            }
+            Err(e) => return ApplyResult::failed(diagnostic(&e, None)),
+        };
+        if let (Some(want), Some(have)) = (&desired.valid_until, &live.spec.valid_until) {
+            if timestamp::same_instant(want, have) {
+                desired.valid_until = Some(have.clone());
+            }
+        }
+        let altered = match server.alter_role(&live.spec, &desired).await {
+            Ok(role) => role,
+            Err(e) => return ApplyResult::failed(diagnostic(&e, None)),
+        };
+        let mut state = planned.clone();
+        state.set_attr("oid", i64::from(altered.oid).into());
+        if let Some(password) = new_password {
+            if let Err(e) = server.set_role_password(&desired.name, password).await {
+                // The attributes changed, the password did not: say so in the state, so the
+                // next plan tries the password again.
+                for name in ["password", "password_wo_version"] {
+                    state.set_attr(name, prior.attr(name).clone());
                 }
+                return ApplyResult::partial(state, diagnostic(&e, None));
             }
-            let altered = roles::alter_role(&mut tx, &live.spec, &desired).await?;
-            if let Some(password) = new_password {
-                roles::set_password(&tx, &desired.name, password).await?;
-            }
-            tx.commit()
-                .await
-                .map_err(|e| PgError::query("committing the role change", &e))?;
-            Ok(Some(altered))
         }
-        .await;
-        match result {
-            Ok(Some(role)) => {
-                let mut state = planned.clone();
-                state.set_attr("oid", i64::from(role.oid).into());
-                ApplyResult::ok(state)
-            }
-            Ok(None) => ApplyResult::failed(Diagnostic::error(
-                "Role no longer exists",
-                format!(
-                    "Role {} was dropped after this plan was made. Run terraform plan again: \
-                     it will plan to create it.",
-                    display_name(prior)
-                ),
-            )),
-            Err(e) => ApplyResult::failed(diagnostic(&e, None)),
-        }
+        ApplyResult::ok(state)
     }
 
     async fn delete(&self, meta: &Ctx, request: ApplyRequest) -> Diagnostics {
         let prior = &request.prior;
-        let server = meta.server()?;
+        let server = match meta.server() {
+            Ok(s) => s,
+            Err(d) => return d,
+        };
         let heir = prior.attr("on_delete_reassign_to").as_str();
         match drop_role(server, prior, heir).await {
             Ok(()) => Diagnostics::new(),
@@ -323,8 +319,7 @@ impl Resource<Ctx> for RoleResource {
 
     async fn import(&self, meta: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         let server = meta.server()?;
-        let client = server.maintenance().await.map_err(pg_diag)?;
-        match roles::read_role(&*client, id).await.map_err(pg_diag)? {
+        match server.read_role(id).await.map_err(pg_diag)? {
             Some(role) => Ok(Value::object([
                 ("name", Value::from(role.spec.name)),
                 ("oid", i64::from(role.oid).into()),
@@ -347,38 +342,36 @@ fn pg_diag(err: PgError) -> Diagnostics {
 
 /// The role `state` describes: by oid while there is one, else (import, or an oid that no longer
 /// exists because the role was re-created outside Terraform) by name.
-async fn find<C: GenericClient + Sync>(
-    client: &C,
-    state: &Value,
-) -> Result<Option<RoleState>, PgError> {
-    if let Some(oid) = state.attr("oid").as_i64().and_then(|o| u32::try_from(o).ok()) {
-        if let Some(role) = roles::read_role_by_oid(client, oid).await? {
+async fn find(server: &Server, state: &Value) -> Result<Option<RoleState>, PgError> {
+    let client = server.maintenance().await?;
+    if let Some(oid) = state
+        .attr("oid")
+        .as_i64()
+        .and_then(|o| u32::try_from(o).ok())
+    {
+        if let Some(role) = roles::read_role_by_oid(&*client, oid).await? {
             return Ok(Some(role));
         }
     }
     match state.attr("name").as_str() {
-        Some(name) => roles::read_role(client, name).await,
+        Some(name) => roles::read_role(&*client, name).await,
         None => Ok(None),
     }
 }
 
 async fn drop_role(server: &Server, prior: &Value, heir: Option<&str>) -> Result<(), PgError> {
-    let name = {
-        let client = server.maintenance().await?;
-        if let Some(heir) = heir {
-            if roles::read_role(&*client, heir).await?.is_none() {
-                return Err(PgError::invalid(format!(
-                    "on_delete_reassign_to names role \"{heir}\", which does not exist; nothing \
-                     was changed. Create it, or point on_delete_reassign_to at another role."
-                )));
-            }
+    if let Some(heir) = heir {
+        if server.read_role(heir).await?.is_none() {
+            return Err(PgError::invalid(format!(
+                "on_delete_reassign_to names role \"{heir}\", which does not exist; nothing was \
+                 changed. Create it, or point on_delete_reassign_to at another role."
+            )));
         }
-        match find(&*client, prior).await? {
-            Some(role) => role.spec.name,
-            None => return Ok(()), // already gone
-        }
-    };
-    server.drop_role(&name, heir).await
+    }
+    match find(server, prior).await? {
+        Some(role) => server.drop_role(&role.spec.name, heir).await,
+        None => Ok(()), // already gone
+    }
 }
 
 /// The server-side attributes the planned (wholly known) value asks for.
@@ -419,9 +412,7 @@ fn to_state(role: &RoleState, prior: &Value) -> Value {
     let spec = &role.spec;
     let valid_until = match (prior.attr("valid_until").as_str(), &spec.valid_until) {
         (Some(p), Some(s)) if timestamp::same_instant(p, s) => Value::from(p),
-        (Some(p), None) if timestamp::parse(p) == Some(timestamp::Instant::Never) => {
-            Value::from(p)
-        }
+        (Some(p), None) if timestamp::parse(p) == Some(timestamp::Instant::Never) => Value::from(p),
         (_, s) => s.clone().into(),
     };
     Value::object([
@@ -441,7 +432,10 @@ fn to_state(role: &RoleState, prior: &Value) -> Value {
         ("comment", spec.comment.clone().into()),
         ("password", prior.attr("password").clone()),
         ("password_wo", Value::Null),
-        ("password_wo_version", prior.attr("password_wo_version").clone()),
+        (
+            "password_wo_version",
+            prior.attr("password_wo_version").clone(),
+        ),
         (
             "on_delete_reassign_to",
             prior.attr("on_delete_reassign_to").clone(),
@@ -486,7 +480,10 @@ mod tests {
         assert_eq!(state.attr("password"), &Value::from("s3cret"));
         assert_eq!(state.attr("password_wo_version"), &Value::from(3));
         assert_eq!(state.attr("on_delete_reassign_to"), &Value::from("heir"));
-        assert_eq!(state.attr("valid_until"), &Value::from("2030-01-01T00:00:00Z"));
+        assert_eq!(
+            state.attr("valid_until"),
+            &Value::from("2030-01-01T00:00:00Z")
+        );
         assert_eq!(state.attr("oid"), &Value::from(16_384));
     }
 
@@ -494,7 +491,10 @@ mod tests {
     fn a_different_instant_is_drift() {
         let prior = Value::object([("valid_until", Value::from("2031-01-01T00:00:00Z"))]);
         let state = to_state(&role_state(), &prior);
-        assert_eq!(state.attr("valid_until"), &Value::from("2030-01-01 00:00:00+00"));
+        assert_eq!(
+            state.attr("valid_until"),
+            &Value::from("2030-01-01 00:00:00+00")
+        );
     }
 
     #[test]

@@ -44,9 +44,11 @@ pub fn schema() -> Schema {
                     .optional()
                     .description("POSIX regular expression on the name (PostgreSQL's `~`)."),
             )
-            .attribute(Attribute::bool("include_builtin").optional().description(
-                "Also list the built-in pg_* roles. Default false.",
-            ))
+            .attribute(
+                Attribute::bool("include_builtin")
+                    .optional()
+                    .description("Also list the built-in pg_* roles. Default false."),
+            )
             .attribute(
                 Attribute::new("names", Type::list(Type::String))
                     .computed()
@@ -109,7 +111,10 @@ impl DataSource<Ctx> for RolesDataSource {
         // Byte order, whatever the database's collation: stable across servers.
         found.sort_by(|a, b| a.spec.name.as_bytes().cmp(b.spec.name.as_bytes()));
 
-        let names = found.iter().map(|r| Value::from(r.spec.name.clone())).collect();
+        let names = found
+            .iter()
+            .map(|r| Value::from(r.spec.name.clone()))
+            .collect();
         let roles = found.iter().map(role_value).collect();
         let mut result = config.clone();
         result.set_attr("names", Value::List(names));

@@ -66,7 +66,8 @@ pub fn same_instant(a: &str, b: &str) -> bool {
 }
 
 /// What a `valid_until` validator says about a value it rejects.
-pub const EXPECTED_FORM: &str = "a timestamp like \"2030-01-01T00:00:00Z\" (RFC 3339; a date, or a \
+pub const EXPECTED_FORM: &str =
+    "a timestamp like \"2030-01-01T00:00:00Z\" (RFC 3339; a date, or a \
      date and time with an optional UTC offset) or \"infinity\"";
 
 struct Scanner<'a>(&'a [u8]);
@@ -86,7 +87,12 @@ impl Scanner<'_> {
 
     /// A run of `min..=max` ASCII digits as a number.
     fn digits(&mut self, min: usize, max: usize) -> Option<i64> {
-        let n = self.0.iter().take(max).take_while(|b| b.is_ascii_digit()).count();
+        let n = self
+            .0
+            .iter()
+            .take(max)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if n < min {
             return None;
         }
@@ -106,7 +112,11 @@ impl Scanner<'_> {
         }
         let mut micros = 0;
         for i in 0..6 {
-            let digit = self.0.get(i).filter(|_| i < n).map_or(0, |b| i64::from(b - b'0'));
+            let digit = self
+                .0
+                .get(i)
+                .filter(|_| i < n)
+                .map_or(0, |b| i64::from(b - b'0'));
             micros = micros * 10 + digit;
         }
         self.0 = &self.0[n..];
@@ -177,13 +187,28 @@ mod tests {
 
     #[test]
     fn user_and_server_forms_are_the_same_instant() {
-        assert!(same_instant("2030-01-01T00:00:00Z", "2030-01-01 00:00:00+00"));
+        assert!(same_instant(
+            "2030-01-01T00:00:00Z",
+            "2030-01-01 00:00:00+00"
+        ));
         assert!(same_instant("2030-01-01", "2030-01-01 00:00:00+00"));
-        assert!(same_instant("2030-01-01T02:30:00+02:30", "2030-01-01 00:00:00+00"));
-        assert!(same_instant("2031-06-01 12:00:00+00", "2031-06-01T12:00:00.000Z"));
-        assert!(same_instant("2030-01-01T00:00:00.5Z", "2030-01-01 00:00:00.5+00"));
+        assert!(same_instant(
+            "2030-01-01T02:30:00+02:30",
+            "2030-01-01 00:00:00+00"
+        ));
+        assert!(same_instant(
+            "2031-06-01 12:00:00+00",
+            "2031-06-01T12:00:00.000Z"
+        ));
+        assert!(same_instant(
+            "2030-01-01T00:00:00.5Z",
+            "2030-01-01 00:00:00.5+00"
+        ));
         assert!(same_instant("infinity", "Infinity"));
-        assert!(!same_instant("2030-01-01T00:00:01Z", "2030-01-01 00:00:00+00"));
+        assert!(!same_instant(
+            "2030-01-01T00:00:01Z",
+            "2030-01-01 00:00:00+00"
+        ));
         assert!(!same_instant("infinity", "2030-01-01"));
     }
 

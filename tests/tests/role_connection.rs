@@ -60,7 +60,7 @@ fn provider_settings_come_from_pg_environment() -> Result<()> {
 #[test]
 fn wrong_password_is_one_clear_diagnostic() -> Result<()> {
     let pg = PgServer::start()?;
-    let admin = pg.create_admin("conn_admin", "right-admin-pw")?;
+    let admin = pg.create_admin("dbre_admin", "right-admin-pw")?;
     let mut tf = workspace(&admin, &config_from_env(&twenty_roles()))?;
     tf.set_parallelism(10);
     tf.apply(&[])?;
@@ -75,7 +75,7 @@ fn wrong_password_is_one_clear_diagnostic() -> Result<()> {
         1,
         "20 roles, one connection problem, one diagnostic: {out}"
     );
-    for expected in ["127.0.0.1", &pg.port().to_string(), "conn_admin"] {
+    for expected in ["127.0.0.1", &pg.port().to_string(), "dbre_admin"] {
         assert!(
             out.stderr.contains(expected),
             "diagnostic should name {expected}: {out}"
@@ -101,7 +101,7 @@ fn wrong_password_is_one_clear_diagnostic() -> Result<()> {
 #[test]
 fn unreachable_server_is_one_clear_diagnostic() -> Result<()> {
     let mut pg = PgServer::start()?;
-    let admin = pg.create_admin("conn_admin", "right-admin-pw")?;
+    let admin = pg.create_admin("dbre_admin", "right-admin-pw")?;
     let mut tf = workspace(&admin, &config_from_env(&twenty_roles()))?;
     tf.apply(&[])?;
     pg.stop()?;

@@ -12,19 +12,21 @@ use support::*;
 const ADDR: &str = "dbre_role.owner";
 
 /// Two databases; in each the role owns a table, and in `sales` it also holds a privilege on a
-/// table it does not own. Everything is set up by the superuser, outside Terraform, the way
-/// applications and migrations leave things behind.
-fn give_the_role_things(pg: &PgServer) -> Result<(ConnInfo, ConnInfo)> {
+/// table it does not own, granted by `grantor` (the table's owner). Set up outside Terraform,
+/// the way applications and migrations leave things behind. On a managed service the grantor
+/// is the admin (there is no superuser), so that is what the admin variants use.
+fn give_the_role_things(pg: &PgServer, grantor: &str) -> Result<(ConnInfo, ConnInfo)> {
     let billing = pg.create_database("billing")?;
     let sales = pg.create_database("sales")?;
     billing.execute(
         "CREATE TABLE invoices (id int); ALTER TABLE invoices OWNER TO app_owner; \
          CREATE SEQUENCE invoice_numbers; ALTER SEQUENCE invoice_numbers OWNER TO app_owner",
     )?;
-    sales.execute(
+    sales.execute(&format!(
         "CREATE TABLE orders (id int); ALTER TABLE orders OWNER TO app_owner; \
-         CREATE TABLE prices (id int); GRANT SELECT ON prices TO app_owner",
-    )?;
+         CREATE TABLE prices (id int); ALTER TABLE prices OWNER TO {grantor}; \
+         SET ROLE {grantor}; GRANT SELECT ON prices TO app_owner; RESET ROLE"
+    ))?;
     Ok((billing, sales))
 }
 
@@ -45,7 +47,7 @@ fn reassigns_across_databases(pg: &PgServer, admin: &ConnInfo) -> Result<()> {
     let tf = workspace(admin, &config(admin, &body))?;
     tf.apply(&[])?;
     tf.assert_no_changes()?;
-    let (billing, sales) = give_the_role_things(pg)?;
+    let (billing, sales) = give_the_role_things(pg, &admin.user)?;
 
     tf.destroy(&[])?;
     assert_eq!(catalog_role(&su, "app_owner")?, None);
@@ -86,7 +88,7 @@ fn without_reassign_destroy_lists_what_is_left_and_damages_nothing() -> Result<(
     let tf = workspace(&admin, &config(&admin, &body))?;
     tf.apply(&[])?;
     let oid = existing_role(&su, "app_owner")?.oid;
-    let (billing, sales) = give_the_role_things(&pg)?;
+    let (billing, sales) = give_the_role_things(&pg, "dbadmin")?;
 
     let out = tf.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])?;
     assert_eq!(out.code, 1, "{out}");
@@ -150,7 +152,7 @@ fn reassign_target_that_does_not_exist_is_refused_before_any_change() -> Result<
     );
     let tf = workspace(&su, &config(&su, &body))?;
     tf.apply(&[])?;
-    let (billing, _sales) = give_the_role_things(&pg)?;
+    let (billing, _sales) = give_the_role_things(&pg, "postgres")?;
     let out = tf.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])?;
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stderr.contains("nobody_here"), "{out}");
@@ -159,5 +161,39 @@ fn reassign_target_that_does_not_exist_is_refused_before_any_change() -> Result<
         owner_of(&billing, "invoices")?.as_deref(),
         Some("app_owner")
     );
+    Ok(())
+}
+
+#[test]
+fn privileges_a_superuser_granted_are_named_when_a_managed_admin_cannot_revoke_them() -> Result<()>
+{
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    let su = pg.superuser();
+    let body = role_hcl(
+        "owner",
+        "app_owner",
+        &[("on_delete_reassign_to", "\"dbadmin\"")],
+    );
+    let tf = workspace(&admin, &config(&admin, &body))?;
+    tf.apply(&[])?;
+    // The superuser grants: the CREATEROLE admin may not revoke what it did not grant.
+    let (_billing, sales) = give_the_role_things(&pg, "postgres")?;
+    let out = tf.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])?;
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(error_count(&out.stderr), 1, "{out}");
+    for expected in ["sales", "prices", "app_owner"] {
+        assert!(
+            out.stderr.contains(expected),
+            "should name {expected}: {out}"
+        );
+    }
+    assert!(catalog_role(&su, "app_owner")?.is_some(), "not dropped");
+    assert_eq!(owner_of(&sales, "orders")?.as_deref(), Some("dbadmin"));
+
+    // Once that grant is gone, destroy finishes.
+    sales.execute("REVOKE SELECT ON prices FROM app_owner")?;
+    tf.destroy(&[])?;
+    assert_eq!(catalog_role(&su, "app_owner")?, None);
     Ok(())
 }

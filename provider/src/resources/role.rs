@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use super::pg_errors::diagnostic;
 use super::timestamp;
 use super::Ctx;
+use crate::pg::error::sqlstate;
 use crate::pg::roles::{self, MAX_NAME_BYTES};
 use crate::pg::{PgError, RoleSpec, RoleState, Server};
 use crate::tf::{
@@ -313,6 +314,11 @@ impl Resource<Ctx> for RoleResource {
         let heir = prior.attr("on_delete_reassign_to").as_str();
         match drop_role(server, prior, heir).await {
             Ok(()) => Diagnostics::new(),
+            Err(e)
+                if e.code() == Some(sqlstate::DEPENDENT_OBJECTS_STILL_EXIST) && heir.is_some() =>
+            {
+                leftovers_after_reassign(server, prior, heir.unwrap_or_default(), &e).await
+            }
             Err(e) => diagnostic(&e, None).into(),
         }
     }
@@ -372,6 +378,39 @@ async fn drop_role(server: &Server, prior: &Value, heir: Option<&str>) -> Result
         Some(role) => server.drop_role(&role.spec.name, heir).await,
         None => Ok(()), // already gone
     }
+}
+
+/// REASSIGN OWNED and DROP OWNED ran, yet DROP ROLE still found dependents: privileges that
+/// some other role granted, which only that role (or a superuser) may revoke — typical for a
+/// managed-service admin facing grants a superuser made. Say exactly what is left and where.
+async fn leftovers_after_reassign(
+    server: &Server,
+    prior: &Value,
+    heir: &str,
+    err: &PgError,
+) -> Diagnostics {
+    let name = prior.attr("name").as_str().unwrap_or_default();
+    let listed = match server.dependents(name).await {
+        Ok(deps) if !deps.is_empty() => deps
+            .iter()
+            .map(|db| {
+                let objects: Vec<String> = db.objects.iter().map(ToString::to_string).collect();
+                format!("\n  {}: {}", db.location(), objects.join(", "))
+            })
+            .collect::<String>(),
+        _ => format!("\n  {err}"),
+    };
+    Diagnostic::error(
+        "Role still holds privileges after reassigning",
+        format!(
+            "Everything role \"{name}\" owned was handed to \"{heir}\" and its privileges were \
+             revoked where the provider's login may revoke them, but these remain:{listed}\n\n\
+             They were granted by a role the provider's login cannot act for (e.g. a \
+             superuser). Revoke them as that role, then destroy again. The role was not \
+             dropped."
+        ),
+    )
+    .into()
 }
 
 /// The server-side attributes the planned (wholly known) value asks for.

@@ -192,3 +192,64 @@ async fn dropping_a_get_while_waiting_does_not_leak_a_slot() {
     assert!(again.unwrap().is_ok());
     assert_eq!(server.pool_stats("postgres").opened, 1);
 }
+
+/// Not a test: a measurement for the notes (run with `--ignored --nocapture`). 200 role reads
+/// through the pool against the peer provider's way, a fresh connection per statement, in the
+/// same run against the same server. Prints wall times and connection counts; asserts only
+/// that both did the work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement; run with --ignored --nocapture"]
+async fn measure_pooled_reads_against_connection_per_read() {
+    let pg = TestPg::start();
+    let reads = 200;
+    let concurrency = 4;
+
+    let pools = Pools::new();
+    let server = Server::new(&pools, pg.superuser());
+    let before = our_connections_in_log(&pg);
+    let started = Instant::now();
+    run_reads(reads, concurrency, || server.clone()).await;
+    let pooled = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pooled_conns = our_connections_in_log(&pg) - before;
+
+    let settings = pg.superuser();
+    let before = our_connections_in_log(&pg);
+    let started = Instant::now();
+    // A new registry per read = a new connection per statement.
+    run_reads(reads, concurrency, || {
+        Server::new(&Pools::new(), settings.clone())
+    })
+    .await;
+    let per_read = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let per_read_conns = our_connections_in_log(&pg) - before;
+
+    println!(
+        "{reads} role reads, {concurrency} at a time: pooled {:.0} ms / {pooled_conns} connections; \
+         connection per read {:.0} ms / {per_read_conns} connections; ratio {:.1}x",
+        pooled.as_secs_f64() * 1000.0,
+        per_read.as_secs_f64() * 1000.0,
+        per_read.as_secs_f64() / pooled.as_secs_f64()
+    );
+}
+
+async fn run_reads(reads: usize, concurrency: usize, server: impl Fn() -> Server) {
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = Vec::new();
+    for _ in 0..reads {
+        let server = server();
+        let gate = gate.clone();
+        tasks.push(tokio::spawn(async move {
+            let _slot = gate.acquire().await.unwrap();
+            let client = server.maintenance().await.unwrap();
+            assert!(roles::read_role(&*client, "postgres")
+                .await
+                .unwrap()
+                .is_some());
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}

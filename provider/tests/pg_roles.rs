@@ -135,6 +135,21 @@ async fn alter_changes_only_what_changed_and_reads_back_the_state() {
             after.spec.valid_until.as_deref(),
             Some("2031-02-03 04:05:06+00")
         );
+        // What a plan can use to see that two spellings are the same instant.
+        let c = server.maintenance().await.unwrap();
+        let same = roles::normalize_valid_until(&*c, "2031-02-03 06:05:06+02")
+            .await
+            .unwrap();
+        assert_eq!(same, after.spec.valid_until);
+        assert_eq!(
+            roles::normalize_valid_until(&*c, "infinity").await.unwrap(),
+            None
+        );
+        let err = roles::normalize_valid_until(&*c, "next tuesday")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not a timestamp"), "{err}");
+        drop(c);
         drop(client);
         server.drop_role(&back.name, None).await.unwrap();
     }
@@ -238,6 +253,17 @@ async fn list_roles_by_like_and_regex_patterns() {
         .await
         .unwrap();
     assert_eq!(names(escaped), ["team%odd"]);
+    let bulk = roles::read_roles(
+        &*client,
+        &[
+            "team_b_read".to_string(),
+            "missing".to_string(),
+            "team%odd".to_string(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(bulk), ["team%odd", "team_b_read"]);
     let all = roles::list_roles(&*client, &NamePattern::All, false)
         .await
         .unwrap();
@@ -294,6 +320,15 @@ async fn role_with_objects_in_two_databases(
             .await
             .unwrap();
     }
+    // And it owns the second database itself (a shared object, listed cluster-wide).
+    pg.psql_super(
+        "postgres",
+        &format!(
+            "ALTER DATABASE {} OWNER TO {}",
+            dbre_provider::pg::quote_ident(&dbs[1]).unwrap(),
+            dbre_provider::pg::quote_ident(&role).unwrap()
+        ),
+    );
     (role, dbs)
 }
 
@@ -331,6 +366,16 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
                 "{who}: {d:?}"
             );
         }
+
+        let shared = deps
+            .iter()
+            .find(|d| d.database.is_none())
+            .expect("cluster-wide entry");
+        assert_eq!(shared.objects.len(), 1, "{shared:?}");
+        assert_eq!(
+            shared.objects[0].to_string(),
+            format!("owner of database {}", dbs[1])
+        );
 
         // Without a role to reassign to: refused, untouched, and the error says where.
         let err = server.drop_role(&role, None).await.unwrap_err();
@@ -377,6 +422,14 @@ async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhe
                 "{who} {db}"
             );
         }
+        let db_owner = pg.psql_super(
+            "postgres",
+            &format!(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{}'",
+                dbs[1]
+            ),
+        );
+        assert_eq!(db_owner, heir, "{who}");
         // The admin gave back what it borrowed.
         let me = server.check().await.unwrap().current_user;
         let still_member = pg.psql_super(

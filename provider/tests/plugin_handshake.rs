@@ -11,7 +11,10 @@ use base64::Engine;
 use dbre_provider::plugin::proto::go_plugin::grpc_controller_client::GrpcControllerClient;
 use dbre_provider::plugin::proto::go_plugin::Empty;
 use dbre_provider::plugin::proto::tfplugin5::provider_client::ProviderClient;
-use dbre_provider::plugin::proto::tfplugin5::{get_provider_schema, schema};
+use dbre_provider::plugin::proto::tfplugin5::{
+    get_provider_schema, prepare_provider_config, schema, DynamicValue,
+};
+use dbre_provider::tf::{Provider as _, Value};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::net::UnixStream;
@@ -94,14 +97,15 @@ impl Plugin {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
-    /// Waits up to `limit` for the process to exit; returns how long it took.
-    fn wait_exit(&mut self, limit: Duration) -> Option<(Duration, std::process::ExitStatus)> {
+    /// Waits up to `limit` for the process to exit; returns how long it took. Async, so the
+    /// client side keeps running meanwhile (answering the server's goodbye, as Terraform does).
+    async fn wait_exit(&mut self, limit: Duration) -> Option<(Duration, std::process::ExitStatus)> {
         let start = Instant::now();
         while start.elapsed() < limit {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return Some((start.elapsed(), status));
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         None
     }
@@ -255,8 +259,10 @@ async fn mtls_with_the_pinned_client_cert_serves_schema_health_and_shuts_down() 
     drop(channel);
     let (took, status) = plugin
         .wait_exit(Duration::from_secs(5))
+        .await
         .expect("provider exits after Shutdown");
     assert!(status.success(), "exit status {status:?}");
+    eprintln!("exit after Shutdown took {took:?}");
     assert!(took < Duration::from_secs(1), "Shutdown took {took:?}");
     assert!(!plugin.socket.exists(), "socket cleaned up");
     assert!(
@@ -328,7 +334,7 @@ async fn plaintext_only_when_terraform_sends_no_client_cert() {
         .shutdown(Empty {})
         .await
         .unwrap();
-    assert!(plugin.wait_exit(Duration::from_secs(5)).is_some());
+    assert!(plugin.wait_exit(Duration::from_secs(5)).await.is_some());
 }
 
 #[test]
@@ -364,4 +370,68 @@ fn debug_mode_prints_reattach_instructions() {
     assert_eq!(entry["Test"], true);
     assert_eq!(entry["Addr"]["Network"], "unix");
     assert!(Path::new(entry["Addr"]["String"].as_str().unwrap()).starts_with(dir.path()));
+}
+
+#[tokio::test]
+async fn provider_config_errors_come_back_with_attribute_paths() {
+    use dbre_provider::plugin::proto::tfplugin5::attribute_path::step::Selector;
+
+    let mut plugin = Plugin::start(None);
+    let channel = connect(&plugin.socket, None).await.unwrap();
+    let schema = dbre_provider::resources::DbreProvider.schema();
+    let postgres = schema.block.blocks[0].block.complete(Value::object([
+        ("port", Value::from(70000)),
+        ("sslmode", Value::from("sometimes")),
+        ("password", Value::from("hunter2")),
+    ]));
+    let config = Value::object([("postgres", postgres)]);
+    let msgpack = dbre_provider::tf::msgpack::encode(&config, &schema.value_type()).unwrap();
+    let response = ProviderClient::new(channel.clone())
+        .prepare_provider_config(prepare_provider_config::Request {
+            config: Some(DynamicValue {
+                msgpack,
+                json: Vec::new(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let found: Vec<(Vec<String>, String)> = response
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let steps = d
+                .attribute
+                .as_ref()
+                .map(|p| {
+                    p.steps
+                        .iter()
+                        .map(|s| match s.selector.as_ref().unwrap() {
+                            Selector::AttributeName(n) => n.clone(),
+                            other => format!("{other:?}"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (steps, d.detail.clone())
+        })
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, ["postgres", "port"]);
+    assert!(found[0].1.contains("from 1 to 65535"), "{found:?}");
+    assert_eq!(found[1].0, ["postgres", "sslmode"]);
+    assert!(
+        found[1].1.contains("\"sometimes\" is not allowed"),
+        "{found:?}"
+    );
+    assert!(
+        !format!("{response:?}").contains("hunter2"),
+        "no secret in diagnostics"
+    );
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .unwrap();
+    assert!(plugin.wait_exit(Duration::from_secs(5)).await.is_some());
+    assert!(!plugin.stderr().contains("hunter2"), "no secret in logs");
 }

@@ -1,5 +1,8 @@
 //! The real `terraform` loads the real provider binary from an offline filesystem mirror, with
 //! AutoMTLS on (Terraform's default): `init`, `validate` and `plan` succeed.
+//!
+//! Terraform prunes a provider no resource uses before configuring it, so provider configuration
+//! errors are tested over gRPC in `plugin_handshake.rs` until resources exist.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -136,51 +139,4 @@ fn terraform_inits_validates_and_plans_with_the_provider_over_mtls() {
         describe(&plan)
     );
     assert!(!stderr.contains("plaintext"), "{}", describe(&plan));
-}
-
-#[test]
-fn provider_config_errors_point_at_the_attribute() {
-    let ws = Workspace::new(
-        r#"
-terraform {
-  required_providers {
-    dbre = { source = "dbre/dbre" }
-  }
-}
-
-provider "dbre" {
-  postgres {
-    port    = 70000
-    sslmode = "sometimes"
-  }
-}
-
-resource "terraform_data" "marker" {}
-"#,
-    );
-    let init = ws.terraform(&["init", "-input=false", "-no-color"], &[]);
-    assert!(init.status.success(), "init failed: {}", describe(&init));
-    let validate = ws.terraform(&["validate", "-no-color"], &[]);
-    assert!(
-        !validate.status.success(),
-        "validate should fail: {}",
-        describe(&validate)
-    );
-    let stderr = String::from_utf8_lossy(&validate.stderr);
-    assert!(
-        stderr.contains("must be a whole number from 1 to 65535"),
-        "{}",
-        describe(&validate)
-    );
-    assert!(
-        stderr.contains("\"sometimes\" is not allowed"),
-        "{}",
-        describe(&validate)
-    );
-    // Terraform prints the offending line of configuration.
-    assert!(
-        stderr.contains("port    = 70000"),
-        "{}",
-        describe(&validate)
-    );
 }

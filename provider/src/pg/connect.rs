@@ -2,6 +2,7 @@
 //! the whole connect (TCP, TLS, authentication), and one error that names the target.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::ClientConfig;
 use tokio_postgres::config::SslMode as DriverSslMode;
@@ -96,6 +97,15 @@ fn driver_config(settings: &ConnSettings, database: &str) -> Config {
         .dbname(database)
         .application_name(APPLICATION_NAME)
         .connect_timeout(settings.connect_timeout)
+        // Load balancers (AWS NLB, Azure Private Link) silently drop flows idle for a few
+        // minutes. Keepalives every 30 s keep the flow alive while a connection waits in the
+        // pool, and with the user timeout a dead peer is noticed within a minute instead of
+        // after the kernel's retransmission timeout of a quarter hour.
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .keepalives_interval(Duration::from_secs(10))
+        .keepalives_retries(3)
+        .tcp_user_timeout(Duration::from_secs(60))
         .ssl_mode(DriverSslMode::Disable);
     if let Some(password) = &settings.password {
         config.password(password.as_bytes());

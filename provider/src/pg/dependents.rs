@@ -98,15 +98,16 @@ impl Server {
             });
         }
         for db in databases {
-            let objects = match &db.connectable {
-                true => self.describe_dependents(&db.name, oid, false).await?,
-                false => vec![DependentObject {
+            let objects = if db.connectable {
+                self.describe_dependents(&db.name, oid, false).await?
+            } else {
+                vec![DependentObject {
                     kind: DependencyKind::Other,
                     description: format!(
                         "{} object(s) (the database does not allow connections)",
                         db.count
                     ),
-                }],
+                }]
             };
             out.push(DatabaseDependents {
                 database: Some(db.name),
@@ -141,6 +142,13 @@ impl Server {
                 )));
             }
             Some(heir) => {
+                if let Some(db) = databases.iter().find(|d| !d.connectable) {
+                    return Err(PgError::invalid(format!(
+                        "role \"{role}\" has {} object(s) in database \"{}\", which does not allow \
+                         connections, so they cannot be reassigned; allow connections to it first",
+                        db.count, db.name
+                    )));
+                }
                 let mut names: Vec<String> = databases.into_iter().map(|d| d.name).collect();
                 if !names.iter().any(|n| n == self.maintenance_database()) {
                     names.insert(0, self.maintenance_database().to_string());

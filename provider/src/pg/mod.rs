@@ -26,4 +26,4 @@ pub use quote::{quote_ident, quote_literal};
 pub use roles::{NamePattern, RoleSpec, RoleState};
 pub use server::{Server, ServerInfo};
 pub use settings::{ConnSettings, SslMode};
-pub use tx::{lock_in_order, retry};
+pub use tx::{lock_in_order, retry, Tx};

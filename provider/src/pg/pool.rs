@@ -21,6 +21,10 @@ use super::tls::{self, RustlsConnect};
 /// How long a failed connect is handed out again without trying.
 pub const FAILURE_MEMORY: Duration = Duration::from_secs(5);
 
+/// Idle connections older than this are closed instead of reused: middleboxes drop idle
+/// flows (AWS NLB after 350 s), and a Terraform run reuses its connections within seconds.
+pub const MAX_IDLE: Duration = Duration::from_secs(120);
+
 /// The registry of pools. Cheap to clone; clones share the pools. The provider keeps one for the
 /// whole process ([`Pools::global`]); tests may make their own.
 #[derive(Clone, Default)]
@@ -93,7 +97,7 @@ struct Pool {
     database: String,
     max: usize,
     permits: Arc<Semaphore>,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<(Client, Instant)>>,
     tls: OnceLock<Result<Option<Arc<ClientConfig>>, String>>,
     last_failure: Mutex<Option<(Instant, PgError)>>,
     opened: AtomicU64,
@@ -124,8 +128,9 @@ impl Pool {
             .expect("pool semaphore is never closed");
         // Whoever held the permit before us may have just failed to connect.
         self.recent_failure()?;
-        while let Some(client) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
-            if !client.is_closed() {
+        while let Some((client, since)) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+        {
+            if !client.is_closed() && since.elapsed() < MAX_IDLE {
                 return Ok(PooledClient::new(client, self.clone(), permit));
             }
         }
@@ -172,7 +177,7 @@ impl Pool {
             self.idle
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(client);
+                .push((client, Instant::now()));
         }
     }
 

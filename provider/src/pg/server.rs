@@ -91,3 +91,38 @@ impl Server {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pg::roles::{NamePattern, RoleSpec};
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The plugin runs engine calls in spawned tasks: every public future must be `Send`.
+    /// Compile-time only; nothing here is awaited.
+    #[allow(dead_code)]
+    fn public_futures_are_send(server: Server, client: &PooledClient) {
+        let spec = RoleSpec::default();
+        assert_send(&server.check());
+        assert_send(&server.client("db"));
+        assert_send(&server.begin("db"));
+        assert_send(&server.atomic("db", "ctx", &[]));
+        assert_send(&server.read_role("r"));
+        assert_send(&server.create_role(&spec, Some("pw")));
+        assert_send(&server.alter_role(&spec, &spec));
+        assert_send(&server.rename_role("a", "b"));
+        assert_send(&server.set_role_password("a", None));
+        assert_send(&server.set_role_comment("a", None));
+        assert_send(&server.dependents("a"));
+        assert_send(&server.drop_role("a", Some("b")));
+        assert_send(&crate::pg::roles::read_role(&**client, "r"));
+        assert_send(&crate::pg::roles::read_roles(&**client, &[]));
+        assert_send(&crate::pg::roles::list_roles(
+            &**client,
+            &NamePattern::All,
+            false,
+        ));
+        assert_send(&crate::pg::lock_in_order(&**client, &[]));
+    }
+}

@@ -106,17 +106,6 @@ async fn run<P: Provider>(provider: P, mode: Mode) -> Result<(), String> {
         }
     }
 
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
-        .await;
-
-    let incoming = accept_loop(
-        listener,
-        tls.map(|t| TlsAcceptor::from(t.config)),
-        shutdown.clone(),
-    );
-
     // Should a client keep a connection open past Shutdown, do not hang: exit anyway.
     let watchdog_shutdown = shutdown.clone();
     let watchdog_dir = dir.path().to_path_buf();
@@ -127,6 +116,50 @@ async fn run<P: Provider>(provider: P, mode: Mode) -> Result<(), String> {
         std::process::exit(0);
     });
 
+    serve_listener(
+        provider,
+        listener,
+        tls.map(|t| TlsAcceptor::from(t.config)),
+        shutdown,
+    )
+    .await?;
+    drop(dir);
+    Ok(())
+}
+
+/// Serves in reattach mode inside the current process (tests, embedding): plaintext on a fresh
+/// socket under `base_dir`, no handshake, no cookie. `on_ready` gets the `TF_REATTACH_PROVIDERS`
+/// value once the socket listens; serving ends when `shutdown` is cancelled.
+pub async fn serve_reattach<P: Provider>(
+    provider: P,
+    base_dir: &std::path::Path,
+    shutdown: CancellationToken,
+    on_ready: impl FnOnce(String),
+) -> Result<(), String> {
+    let dir = tempfile::Builder::new()
+        .prefix("plugin")
+        .tempdir_in(base_dir)
+        .map_err(|e| format!("creating the plugin socket directory: {e}"))?;
+    let socket = dir.path().join("p.sock");
+    let listener = UnixListener::bind(&socket)
+        .map_err(|e| format!("listening on {}: {e}", socket.display()))?;
+    on_ready(handshake::reattach_value(&socket));
+    serve_listener(provider, listener, None, shutdown).await
+}
+
+/// The gRPC server proper: health, the provider, Shutdown and stdio, until `shutdown`.
+async fn serve_listener<P: Provider>(
+    provider: P,
+    listener: UnixListener,
+    tls: Option<TlsAcceptor>,
+    shutdown: CancellationToken,
+) -> Result<(), String> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
+
+    let incoming = accept_loop(listener, tls, shutdown.clone());
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(
@@ -142,7 +175,6 @@ async fn run<P: Provider>(provider: P, mode: Mode) -> Result<(), String> {
         .await
         .map_err(|e| format!("gRPC server: {e}"))?;
     crate::log_debug!("plugin server stopped");
-    drop(dir);
     Ok(())
 }
 

@@ -58,7 +58,8 @@ pub struct ApplyResult {
     /// The new state: every planned known value unchanged, no unknowns. When the change failed
     /// half-way, the state of what exists (or null when nothing does).
     pub state: Value,
-    pub private: Vec<u8>,
+    /// New private bytes to store; `None` keeps the planned ones.
+    pub private: Option<Vec<u8>>,
     pub diagnostics: Diagnostics,
 }
 
@@ -66,7 +67,7 @@ impl ApplyResult {
     pub fn ok(state: Value) -> ApplyResult {
         ApplyResult {
             state,
-            private: Vec::new(),
+            private: None,
             diagnostics: Diagnostics::new(),
         }
     }
@@ -75,7 +76,7 @@ impl ApplyResult {
     pub fn failed(diagnostics: impl Into<Diagnostics>) -> ApplyResult {
         ApplyResult {
             state: Value::Null,
-            private: Vec::new(),
+            private: None,
             diagnostics: diagnostics.into(),
         }
     }
@@ -84,13 +85,13 @@ impl ApplyResult {
     pub fn partial(state: Value, diagnostics: impl Into<Diagnostics>) -> ApplyResult {
         ApplyResult {
             state,
-            private: Vec::new(),
+            private: None,
             diagnostics: diagnostics.into(),
         }
     }
 
     pub fn with_private(mut self, private: Vec<u8>) -> ApplyResult {
-        self.private = private;
+        self.private = Some(private);
         self
     }
 }

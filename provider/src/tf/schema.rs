@@ -213,15 +213,25 @@ impl Block {
         self
     }
 
+    /// A nested block. Terraform requires min = max items for single blocks (0/0: optional);
+    /// list/set blocks have no limits unless set with [`Block::block_items`].
     pub fn block(mut self, name: &str, nesting: Nesting, block: Block) -> Self {
-        let max_items = if nesting == Nesting::Single { 1 } else { 0 };
         self.blocks.push(NestedBlock {
             name: name.to_owned(),
             nesting,
             block,
             min_items: 0,
-            max_items,
+            max_items: 0,
         });
+        self
+    }
+
+    /// Limits the number of the last added list/set block (0 = no limit).
+    pub fn block_items(mut self, min_items: i64, max_items: i64) -> Self {
+        if let Some(last) = self.blocks.last_mut() {
+            last.min_items = min_items;
+            last.max_items = max_items;
+        }
         self
     }
 

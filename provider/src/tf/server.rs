@@ -8,15 +8,20 @@ use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use super::diag::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
+use super::diag::{AttrPath, Diagnostic, Diagnostics};
 use super::resource::{ApplyRequest, ApplyResult, DataSource, Provider, Resource};
-use super::schema::{Attribute, Block, Nesting, Schema};
-use super::value::{Type, Value};
-use super::{json, msgpack, plan};
+use super::schema::Schema;
+use super::value::Value;
+use super::wire::{decode, diagnostics_pb, encode, path_pb, schema_pb};
+use super::{json, plan};
 use crate::plugin::proto::tfplugin5 as pb;
 use crate::{log_debug, log_trace};
 
 type Meta<P> = <P as Provider>::Meta;
+/// A registered resource with its schema, computed once.
+type ResourceEntry<P> = (Arc<dyn Resource<Meta<P>>>, Schema);
+/// A registered data source with its schema, computed once.
+type DataSourceEntry<P> = (Arc<dyn DataSource<Meta<P>>>, Schema);
 
 /// Serves one [`Provider`] over tfplugin5. Cheap to clone; clones share state.
 pub struct ProviderService<P: Provider> {
@@ -34,11 +39,12 @@ impl<P: Provider> Clone for ProviderService<P> {
 struct Inner<P: Provider> {
     provider: P,
     schema: Schema,
-    resources: BTreeMap<&'static str, (Arc<dyn Resource<Meta<P>>>, Schema)>,
-    data_sources: BTreeMap<&'static str, (Arc<dyn DataSource<Meta<P>>>, Schema)>,
+    resources: BTreeMap<&'static str, ResourceEntry<P>>,
+    data_sources: BTreeMap<&'static str, DataSourceEntry<P>>,
     meta: RwLock<Option<Arc<Meta<P>>>>,
-    /// Cancelled by Terraform's `Stop`; every resource call races it.
-    stop: CancellationToken,
+    /// Cancelled by Terraform's `Stop`; every resource call races it. Replaced by a fresh one
+    /// at `Configure`, because a provider in reattach mode serves one command after another.
+    stop: RwLock<CancellationToken>,
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -60,20 +66,17 @@ impl<P: Provider> ProviderService<P> {
                 resources,
                 data_sources,
                 meta: RwLock::new(None),
-                stop: CancellationToken::new(),
+                stop: RwLock::new(CancellationToken::new()),
             }),
         }
     }
 
-    /// The token `Stop` cancels.
+    /// The token the next `Stop` cancels.
     pub fn stop_token(&self) -> CancellationToken {
-        self.inner.stop.clone()
+        self.inner.stop.read().expect("stop lock").clone()
     }
 
-    fn resource(
-        &self,
-        type_name: &str,
-    ) -> Result<(Arc<dyn Resource<Meta<P>>>, Schema), Diagnostics> {
+    fn resource(&self, type_name: &str) -> Result<ResourceEntry<P>, Diagnostics> {
         self.inner
             .resources
             .get(type_name)
@@ -81,10 +84,7 @@ impl<P: Provider> ProviderService<P> {
             .ok_or_else(|| unknown_type("resource", type_name))
     }
 
-    fn data_source(
-        &self,
-        type_name: &str,
-    ) -> Result<(Arc<dyn DataSource<Meta<P>>>, Schema), Diagnostics> {
+    fn data_source(&self, type_name: &str) -> Result<DataSourceEntry<P>, Diagnostics> {
         self.inner
             .data_sources
             .get(type_name)
@@ -110,9 +110,10 @@ impl<P: Provider> ProviderService<P> {
 
     /// Runs `work` unless Terraform's `Stop` comes first.
     async fn race<T>(&self, work: impl Future<Output = T>) -> Result<T, Diagnostics> {
+        let stop = self.stop_token();
         tokio::select! {
             out = work => Ok(out),
-            () = self.inner.stop.cancelled() => Err(Diagnostic::error(
+            () = stop.cancelled() => Err(Diagnostic::error(
                 "Interrupted",
                 "Terraform asked the provider to stop; the operation was cancelled and may have \
                  completed only in part.",
@@ -127,119 +128,6 @@ fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
         format!("This provider has no {kind} type {type_name:?}."),
     )
     .into()
-}
-
-// ---- conversions between our model and the protocol -------------------------------------------
-
-fn decode(dv: Option<pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
-    let Some(dv) = dv else { return Ok(Value::Null) };
-    let decoded = if !dv.msgpack.is_empty() {
-        msgpack::decode(&dv.msgpack, ty)
-    } else if !dv.json.is_empty() {
-        json::decode(&dv.json, ty)
-    } else {
-        return Ok(Value::Null);
-    };
-    decoded.map_err(|e| {
-        Diagnostic::error(
-            format!("Invalid {what}"),
-            format!("Terraform sent a {what} the provider could not read: {e}"),
-        )
-        .into()
-    })
-}
-
-fn encode(value: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostics> {
-    match msgpack::encode(value, ty) {
-        Ok(msgpack) => Ok(pb::DynamicValue {
-            msgpack,
-            json: Vec::new(),
-        }),
-        Err(e) => Err(Diagnostic::error(
-            "Provider produced an invalid value",
-            format!("The provider built a {what} that does not fit its schema ({e}). This is a bug in the provider."),
-        )
-        .into()),
-    }
-}
-
-fn diagnostics_pb(diags: Diagnostics) -> Vec<pb::Diagnostic> {
-    diags
-        .into_iter()
-        .map(|d| pb::Diagnostic {
-            severity: match d.severity {
-                Severity::Error => pb::diagnostic::Severity::Error,
-                Severity::Warning => pb::diagnostic::Severity::Warning,
-            } as i32,
-            summary: d.summary,
-            detail: d.detail,
-            attribute: d.path.map(|p| path_pb(&p)),
-        })
-        .collect()
-}
-
-fn path_pb(path: &AttrPath) -> pb::AttributePath {
-    use pb::attribute_path::step::Selector;
-    pb::AttributePath {
-        steps: path
-            .0
-            .iter()
-            .map(|s| pb::attribute_path::Step {
-                selector: Some(match s {
-                    PathStep::Attr(n) => Selector::AttributeName(n.clone()),
-                    PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
-                    PathStep::Index(i) => Selector::ElementKeyInt(*i),
-                }),
-            })
-            .collect(),
-    }
-}
-
-fn schema_pb(schema: &Schema) -> pb::Schema {
-    pb::Schema {
-        version: schema.version,
-        block: Some(block_pb(&schema.block, schema.version)),
-    }
-}
-
-fn block_pb(block: &Block, version: i64) -> pb::schema::Block {
-    pb::schema::Block {
-        version,
-        attributes: block.attributes.iter().map(attribute_pb).collect(),
-        block_types: block
-            .blocks
-            .iter()
-            .map(|n| pb::schema::NestedBlock {
-                type_name: n.name.clone(),
-                block: Some(block_pb(&n.block, 0)),
-                nesting: match n.nesting {
-                    Nesting::Single => pb::schema::nested_block::NestingMode::Single,
-                    Nesting::List => pb::schema::nested_block::NestingMode::List,
-                    Nesting::Set => pb::schema::nested_block::NestingMode::Set,
-                } as i32,
-                min_items: n.min_items,
-                max_items: n.max_items,
-            })
-            .collect(),
-        description: block.description.clone(),
-        description_kind: pb::StringKind::Markdown as i32,
-        deprecated: block.deprecated,
-    }
-}
-
-fn attribute_pb(a: &Attribute) -> pb::schema::Attribute {
-    pb::schema::Attribute {
-        name: a.name.clone(),
-        r#type: a.ty.to_json_bytes(),
-        description: a.description.clone(),
-        required: a.required,
-        optional: a.optional,
-        computed: a.computed,
-        sensitive: a.sensitive,
-        description_kind: pb::StringKind::Markdown as i32,
-        deprecated: a.deprecated,
-        write_only: a.write_only,
-    }
 }
 
 fn capabilities() -> pb::ServerCapabilities {
@@ -458,6 +346,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: diagnostics_pb(diags),
         };
         let mut diags = Diagnostics::new();
+        // A new command begins: an earlier command's Stop must not interrupt this one.
+        {
+            let mut stop = self.inner.stop.write().expect("stop lock");
+            if stop.is_cancelled() {
+                *stop = CancellationToken::new();
+            }
+        }
         let schema = &self.inner.schema;
         let config = or_answer!(
             diags,
@@ -604,6 +499,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             config,
             private: request.planned_private.clone(),
         };
+        let planned_private = request.planned_private;
 
         let result = if apply.planned.is_null() {
             log_trace!("ApplyResourceChange {} (delete)", request.type_name);
@@ -619,7 +515,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             };
             ApplyResult {
                 state,
-                private: request.planned_private,
+                private: None,
                 diagnostics: deleted,
             }
         } else if prior.is_null() {
@@ -655,7 +551,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let new_state = or_answer!(diags, encode(&state, &ty, "state"), answer);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: Some(new_state),
-            private: result.private,
+            private: result.private.unwrap_or(planned_private),
             diagnostics: diagnostics_pb(diags),
         }))
     }
@@ -736,297 +632,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         _: Request<pb::stop::Request>,
     ) -> Result<Response<pb::stop::Response>, Status> {
         log_debug!("Stop: cancelling in-flight work");
-        self.inner.stop.cancel();
+        self.stop_token().cancel();
         Ok(Response::new(pb::stop::Response::default()))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use async_trait::async_trait;
-
-    use super::*;
-    use crate::plugin::proto::tfplugin5::provider_server::Provider as _;
-
-    /// A test-only resource: `slow` makes read wait forever, `secret` is write-only.
-    struct Thing;
-
-    #[async_trait]
-    impl Resource<()> for Thing {
-        fn type_name(&self) -> &'static str {
-            "test_thing"
-        }
-
-        fn schema(&self) -> Schema {
-            Schema::new(
-                1,
-                Block::new()
-                    .attribute(Attribute::string("name").required())
-                    .attribute(Attribute::bool("slow").optional())
-                    .attribute(Attribute::string("secret").optional().write_only())
-                    .attribute(Attribute::string("id").computed()),
-            )
-        }
-
-        async fn read(&self, _: &(), state: &Value) -> Result<Option<Value>, Diagnostics> {
-            if state.attr("slow") == &Value::Bool(true) {
-                std::future::pending::<()>().await;
-            }
-            Ok(Some(state.clone()))
-        }
-
-        async fn create(&self, _: &(), request: ApplyRequest) -> ApplyResult {
-            assert_eq!(
-                request.config.attr("secret"),
-                &Value::from("s3cret"),
-                "apply sees write-only config"
-            );
-            let mut state = request.planned;
-            state.set_attr("id", "id-1".into());
-            // A careless resource copies the secret into state; the framework must drop it.
-            state.set_attr("secret", "s3cret".into());
-            ApplyResult::ok(state)
-        }
-
-        async fn update(&self, _: &(), request: ApplyRequest) -> ApplyResult {
-            ApplyResult::ok(request.planned)
-        }
-
-        async fn delete(&self, _: &(), _: ApplyRequest) -> Diagnostics {
-            Diagnostics::new()
-        }
-
-        async fn import(&self, _: &(), id: &str) -> Result<Value, Diagnostics> {
-            Ok(Value::object([
-                ("name", Value::from(id)),
-                ("id", Value::from(id)),
-            ]))
-        }
-    }
-
-    struct TestProvider;
-
-    #[async_trait]
-    impl Provider for TestProvider {
-        type Meta = ();
-
-        fn schema(&self) -> Schema {
-            Schema::new(0, Block::new())
-        }
-
-        async fn configure(&self, _: &Value, _: &str) -> Result<(), Diagnostics> {
-            Ok(())
-        }
-
-        fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
-            vec![Arc::new(Thing)]
-        }
-
-        fn data_sources(&self) -> Vec<Arc<dyn DataSource<()>>> {
-            Vec::new()
-        }
-    }
-
-    async fn configured() -> ProviderService<TestProvider> {
-        let service = ProviderService::new(TestProvider);
-        let config = encode(
-            &Value::object::<&str>([]),
-            &Type::object::<&str>([]),
-            "config",
-        )
-        .unwrap();
-        service
-            .configure(Request::new(pb::configure::Request {
-                config: Some(config),
-                ..Default::default()
-            }))
-            .await
-            .unwrap();
-        service
-    }
-
-    fn thing_type() -> Type {
-        Thing.schema().value_type()
-    }
-
-    fn thing(pairs: &[(&str, Value)]) -> Value {
-        Thing
-            .schema()
-            .block
-            .complete(Value::object(pairs.iter().map(|(k, v)| (*k, v.clone()))))
-    }
-
-    fn dv(v: &Value) -> Option<pb::DynamicValue> {
-        Some(encode(v, &thing_type(), "test").unwrap())
-    }
-
-    fn value(dv: Option<pb::DynamicValue>) -> Value {
-        decode(dv, &thing_type(), "test").unwrap()
-    }
-
-    #[tokio::test]
-    async fn stop_interrupts_in_flight_calls() {
-        let service = configured().await;
-        let reader = service.clone();
-        let read = tokio::spawn(async move {
-            reader
-                .read_resource(Request::new(pb::read_resource::Request {
-                    type_name: "test_thing".into(),
-                    current_state: dv(&thing(&[("name", "a".into()), ("slow", true.into())])),
-                    ..Default::default()
-                }))
-                .await
-                .unwrap()
-                .into_inner()
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        service
-            .stop(Request::new(pb::stop::Request {}))
-            .await
-            .unwrap();
-        let response = tokio::time::timeout(Duration::from_secs(2), read)
-            .await
-            .expect("the read returns promptly after Stop")
-            .unwrap();
-        assert_eq!(response.diagnostics.len(), 1);
-        assert_eq!(response.diagnostics[0].summary, "Interrupted");
-        assert_eq!(
-            response.diagnostics[0].severity,
-            pb::diagnostic::Severity::Error as i32
-        );
-    }
-
-    #[tokio::test]
-    async fn write_only_values_reach_apply_but_never_plan_or_state() {
-        let service = configured().await;
-        let config = thing(&[("name", "a".into()), ("secret", "s3cret".into())]);
-        let plan = service
-            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
-                type_name: "test_thing".into(),
-                prior_state: dv(&Value::Null),
-                proposed_new_state: dv(&config),
-                config: dv(&config),
-                ..Default::default()
-            }))
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
-        let planned = value(plan.planned_state);
-        assert!(planned.attr("secret").is_null());
-        assert!(planned.attr("id").is_unknown());
-
-        let apply = service
-            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
-                type_name: "test_thing".into(),
-                prior_state: dv(&Value::Null),
-                planned_state: dv(&planned),
-                config: dv(&config),
-                planned_private: b"p".to_vec(),
-                ..Default::default()
-            }))
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(apply.diagnostics.is_empty(), "{:?}", apply.diagnostics);
-        let state = value(apply.new_state);
-        assert_eq!(state.attr("id"), &Value::from("id-1"));
-        assert!(state.attr("secret").is_null(), "write-only never stored");
-    }
-
-    #[tokio::test]
-    async fn unknown_type_names_are_diagnostics_not_crashes() {
-        let service = configured().await;
-        let response = service
-            .validate_resource_type_config(Request::new(
-                pb::validate_resource_type_config::Request {
-                    type_name: "test_nope".into(),
-                    ..Default::default()
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(response.diagnostics[0].summary, "Unknown resource type");
-    }
-
-    #[tokio::test]
-    async fn upgrade_reads_stored_json_under_the_current_schema() {
-        let service = configured().await;
-        let response = service
-            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
-                type_name: "test_thing".into(),
-                version: 0,
-                raw_state: Some(pb::RawState {
-                    json: br#"{"name":"a","id":"x","dropped_since":1}"#.to_vec(),
-                    ..Default::default()
-                }),
-            }))
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(
-            response.diagnostics.is_empty(),
-            "{:?}",
-            response.diagnostics
-        );
-        let state = value(response.upgraded_state);
-        assert_eq!(state, thing(&[("name", "a".into()), ("id", "x".into())]));
-
-        let newer = service
-            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
-                type_name: "test_thing".into(),
-                version: 7,
-                raw_state: Some(pb::RawState {
-                    json: b"{}".to_vec(),
-                    ..Default::default()
-                }),
-            }))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            newer.diagnostics[0].summary,
-            "State written by a newer provider"
-        );
-    }
-
-    #[tokio::test]
-    async fn import_fills_the_rest_with_nulls() {
-        let service = configured().await;
-        let response = service
-            .import_resource_state(Request::new(pb::import_resource_state::Request {
-                type_name: "test_thing".into(),
-                id: "abc".into(),
-                ..Default::default()
-            }))
-            .await
-            .unwrap()
-            .into_inner();
-        let imported = &response.imported_resources[0];
-        assert_eq!(imported.type_name, "test_thing");
-        let state = value(imported.state.clone());
-        assert_eq!(
-            state,
-            thing(&[("name", "abc".into()), ("id", "abc".into())])
-        );
-    }
-
-    #[test]
-    fn schemas_carry_types_as_json_and_paths_as_steps() {
-        let schema = schema_pb(&Thing.schema());
-        let block = schema.block.unwrap();
-        assert_eq!(schema.version, 1);
-        let secret = block
-            .attributes
-            .iter()
-            .find(|a| a.name == "secret")
-            .unwrap();
-        assert!(secret.write_only);
-        assert_eq!(secret.r#type, br#""string""#);
-        let path = path_pb(&AttrPath::attr("a").then_index(2).then_key("k"));
-        assert_eq!(path.steps.len(), 3);
-    }
-}
+#[path = "server_tests.rs"]
+mod tests;

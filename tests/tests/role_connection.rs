@@ -114,3 +114,46 @@ fn unreachable_server_is_one_clear_diagnostic() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn connection_details_unknown_during_plan_are_fine() -> Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbre_admin", "late-bound-pw")?;
+    let su = pg.superuser();
+    // The admin password comes from a resource, so it is unknown whenever that resource
+    // changes: the provider must plan without connecting, and connect at apply.
+    let body = |trigger: u32| {
+        format!(
+            "{}\nresource \"terraform_data\" \"admin_password\" {{\n  input            = \"late-bound-pw\"\n  \
+             triggers_replace = {trigger}\n}}\n\nprovider \"dbre\" {{\n  postgres {{\n    \
+             host     = \"{}\"\n    port     = {}\n    username = \"dbre_admin\"\n    \
+             password = terraform_data.admin_password.output\n    sslmode  = \"disable\"\n  }}\n}}\n\n{}",
+            required_providers_hcl(),
+            admin.host,
+            admin.port,
+            role_hcl("app", "late_bound", &[("login", "true")])
+        )
+    };
+    let tf = TfWorkspace::with_provider()?;
+    tf.write_config(&body(1))?;
+    tf.init()?;
+    tf.apply(&[])?;
+    assert!(existing_role(&su, "late_bound")?.login);
+    tf.assert_no_changes()?;
+
+    // Replacing the password's source makes it unknown during the plan.
+    tf.write_config(&body(2))?;
+    let plan = tf.assert_changes()?;
+    assert!(
+        plan.stdout
+            .contains("terraform_data.admin_password must be replaced")
+            && !plan.stdout.contains("dbre_role.app will")
+            && !plan.stdout.contains("dbre_role.app must"),
+        "{plan}"
+    );
+    tf.apply(&[])?;
+    tf.assert_no_changes()?;
+    tf.destroy(&[])?;
+    assert_eq!(catalog_role(&su, "late_bound")?, None);
+    Ok(())
+}

@@ -210,7 +210,12 @@ impl Resource<Ctx> for RoleResource {
     }
 
     async fn read(&self, meta: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let server = meta.server()?;
+        // Connection details unknown during this plan (they come from resources not created
+        // yet): nothing can be read, so the role is taken to be as the state says; apply
+        // connects once they are known.
+        let Ok(server) = meta.server() else {
+            return Ok(Some(state.clone()));
+        };
         let found = find(server, state).await.map_err(pg_diag)?;
         Ok(found.map(|role| to_state(&role, state)))
     }

@@ -351,3 +351,21 @@ fn role_dropped_outside_during_destroy_is_not_an_error() -> Result<()> {
     assert!(tf.state_list()?.is_empty());
     Ok(())
 }
+
+#[test]
+fn superuser_only_attributes_are_refused_at_plan_for_a_managed_admin() -> Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    let body = role_hcl("app", "wants_power", &[("replication", "true")]);
+    let tf = workspace(&admin, &config(&admin, &body))?;
+    let out = tf.plan_expect_failure(&[])?;
+    assert_eq!(error_count(&out.stderr), 1, "{out}");
+    assert!(
+        out.stderr.contains("with dbre_role.app")
+            && out.stderr.contains("replication")
+            && out.stderr.contains("dbadmin"),
+        "{out}"
+    );
+    assert_eq!(catalog_role(&pg.superuser(), "wants_power")?, None);
+    Ok(())
+}

@@ -9,7 +9,7 @@ pub mod timestamp;
 use std::sync::Arc;
 
 use crate::pg::settings::ConnSettings;
-use crate::pg::{Pools, Server};
+use crate::pg::{Pools, Server, ServerInfo};
 use crate::tf::{self, Diagnostic, Diagnostics, Schema, Value};
 
 /// What every resource call receives: the provider configuration, resolved.
@@ -21,6 +21,9 @@ pub struct Ctx {
     /// The server `postgres` describes, already connected to once (at configure), sharing the
     /// process-wide pools. `None` exactly when `postgres` is.
     pub server: Option<Server>,
+    /// Who the provider logged in as (from the configure-time check): lets plans refuse what
+    /// this login may not do, at the attribute, before apply.
+    pub server_info: Option<ServerInfo>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -81,18 +84,22 @@ impl tf::Provider for DbreProvider {
         let postgres = provider_config::settings(config, &|name| std::env::var(name).ok())?;
         // Connect once now: a wrong password or an unreachable host is then ONE diagnostic
         // here, instead of one per resource (the pool also remembers the failure briefly).
-        let server = match &postgres {
+        let (server, server_info) = match &postgres {
             Some(settings) => {
                 let server = Server::new(Pools::global(), settings.clone());
-                server
+                let info = server
                     .check()
                     .await
                     .map_err(|e| Diagnostics::from(pg_errors::diagnostic(&e, None)))?;
-                Some(server)
+                (Some(server), Some(info))
             }
-            None => None,
+            None => (None, None),
         };
-        Ok(Ctx { postgres, server })
+        Ok(Ctx {
+            postgres,
+            server,
+            server_info,
+        })
     }
 
     fn resources(&self) -> Vec<Arc<dyn tf::Resource<Ctx>>> {

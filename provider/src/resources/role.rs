@@ -19,7 +19,7 @@ use crate::pg::roles::{self, MAX_NAME_BYTES};
 use crate::pg::{PgError, RoleSpec, RoleState, Server};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
-    Resource, Schema, Value,
+    PlanContext, Resource, Schema, Value,
 };
 
 #[derive(Debug, Default)]
@@ -203,6 +203,40 @@ impl Resource<Ctx> for RoleResource {
                     AttrPath::attr("on_delete_reassign_to"),
                     "A role cannot inherit from itself",
                     "on_delete_reassign_to must name another role.",
+                );
+            }
+        }
+        diags
+    }
+
+    /// Refuses at plan time, at the attribute, what the provider's login cannot do: a
+    /// CREATEROLE admin (managed services) may not grant or revoke SUPERUSER, REPLICATION or
+    /// BYPASSRLS. Without this the plan succeeds and the apply fails half-way through a run.
+    async fn plan(&self, meta: &Ctx, plan: &mut PlanContext) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let Some(info) = &meta.server_info else {
+            return diags;
+        };
+        if info.superuser {
+            return diags;
+        }
+        for (attr, keyword) in [
+            ("superuser", "SUPERUSER"),
+            ("replication", "REPLICATION"),
+            ("bypass_row_level_security", "BYPASSRLS"),
+        ] {
+            let wanted = plan.planned.attr(attr).as_bool() == Some(true);
+            let was = plan.prior.attr(attr).as_bool() == Some(true);
+            if plan.changed(attr) && (wanted || was) {
+                diags.error_at(
+                    AttrPath::attr(attr),
+                    "Needs a superuser",
+                    format!(
+                        "The provider logs in as \"{}\", which is not a superuser, and only a \
+                         superuser may grant or revoke {keyword}. Leave {attr} as it is, or \
+                         connect as a superuser.",
+                        info.current_user
+                    ),
                 );
             }
         }

@@ -25,17 +25,20 @@ metadata := {
 	"resource_types": sort(object.keys(_path)),
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	path := _path[r.type]
 	days := lib.value(r, path)
 	is_number(days)
 	days < _min_days
-	f := lib.finding(r, path, sprintf("%s: backups are kept %v days; keep them at least %d days", [r.address, days, _min_days]))
+	f := lib.finding(r, path, sprintf("%s: %s is %v; keep backups at least %d days", [r.address, path, days, _min_days]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	path := _path[r.type]
 	lib.unknown(r, path)
 	f := lib.unknown_finding(r, path, "the backup retention")

@@ -28,8 +28,11 @@ metadata := {
 	"resource_types": sort(object.keys(_checks)),
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	some c in _checks[r.type]
 	not lib.unknown(r, c.path)
 	v := _effective(r, c)
@@ -38,7 +41,7 @@ deny contains f if {
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	some c in _checks[r.type]
 	lib.unknown(r, c.path)
 	f := lib.unknown_finding(r, c.path, "whether only Entra ID logins are accepted")

@@ -26,8 +26,11 @@ metadata := {
 	"resource_types": sort(object.keys(_attribute)),
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	a := _attribute[r.type]
 	not lib.unknown(r, a.path)
 	_effective(r, a) == true
@@ -35,7 +38,7 @@ deny contains f if {
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	a := _attribute[r.type]
 	lib.unknown(r, a.path)
 	f := lib.unknown_finding(r, a.path, "whether the server is reachable from the internet")

@@ -17,18 +17,21 @@ metadata := {
 	"resource_types": ["dbre_grant", "dbre_default_privileges"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 _all_privileges := {"ALL", "ALL PRIVILEGES"}
 
 _grants_all(r) if {
-	privs := lib.value(r, "privileges")
-	is_array(privs)
-	count(lib.upper_set(privs) & _all_privileges) > 0
+	some p in r.after.privileges
+	is_string(p)
+	upper(trim_space(p)) in _all_privileges
 }
 
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	_grants_all(r)
-	db := lib.value(r, "database")
+	db := r.after.database
 	lib.production_database(db)
 	f := lib.finding(r, "privileges", sprintf(
 		"%s: grants ALL privileges on production database %q; list the privileges the role needs",
@@ -37,15 +40,15 @@ deny contains f if {
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
+	r.unknown.database
 	_grants_all(r)
-	lib.unknown(r, "database")
 	f := lib.unknown_finding(r, "database", "whether ALL is granted on a production database")
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "privileges")
-	lib.production_database(lib.value(r, "database"))
+	some r in _planned
+	r.unknown.privileges
+	lib.production_database(r.after.database)
 	f := lib.unknown_finding(r, "privileges", "whether ALL is granted on a production database")
 }

@@ -82,6 +82,29 @@ _any_prefix_in(paths, path) if {
 	paths[concat(".", array.slice(segs, 0, i + 1))] == true
 }
 
+# Precomputed lookups for a fixed path, for guardrails that check nested attributes of many
+# resources: build them once in a rule (rules are cached, functions are not) and use
+# value_at/unknown_at, which then need no string splitting per resource.
+path_info(path) := {
+	"path": path,
+	"key": _key(path),
+	"prefixes": [concat(".", array.slice(segs, 0, i + 1)) | segs := split(path, "."); some i, _ in segs],
+}
+
+value_at(r, info) := object.get(r.after, info.key, null) if is_object(r.after)
+
+else := null
+
+unknown_at(r, info) if {
+	some p in info.prefixes
+	r.unknown[p] == true
+}
+
+# v, or d when v is null.
+or_default(v, d) := v if v != null
+
+else := d
+
 # Set at path: planned and not null.
 set(r, path) if value(r, path) != null
 

@@ -30,7 +30,9 @@ _grants_all(r) if {
 
 deny contains f if {
 	some r in _planned
-	_grants_all(r)
+	some p in r.after.privileges
+	is_string(p)
+	upper(trim_space(p)) in _all_privileges
 	db := r.after.database
 	lib.production_database(db)
 	f := lib.finding(r, "privileges", sprintf(

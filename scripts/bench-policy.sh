@@ -7,6 +7,7 @@
 #   CHECKOV_SIZES="1000 10000" scripts/bench-policy.sh   # Checkov at 10,000 too (minutes, GBs)
 #   CHECKOV_SIZES= scripts/bench-policy.sh  # no Checkov
 #   RUNS=5 scripts/bench-policy.sh          # best-of-N for dbre (default 3)
+#   DBRE=path/to/dbre scripts/bench-policy.sh   # use a prebuilt binary instead of building one
 #
 # Prints a markdown table (wall time and peak RSS from /usr/bin/time -v) for BENCHMARKS.md.
 # Checkov is installed with pip into a venv under the cache directory on first use.
@@ -23,9 +24,13 @@ trap 'rm -rf "$work"' EXIT
 
 [ -x /usr/bin/time ] || { echo "error: /usr/bin/time (GNU time) is needed: apt-get install time" >&2; exit 2; }
 
-echo "building dbre (release)..." >&2
-(cd "$root" && cargo build --release -q -p dbre)
-dbre="${CARGO_TARGET_DIR:-$root/target}/release/dbre"
+if [ -n "${DBRE:-}" ]; then
+	dbre="$DBRE" # a prebuilt binary
+else
+	echo "building dbre (release)..." >&2
+	(cd "$root" && cargo build --release -q -p dbre)
+	dbre="${CARGO_TARGET_DIR:-$root/target}/release/dbre"
+fi
 
 if [ -n "$checkov_sizes" ] && ! "$checkov_venv/bin/checkov" --version >/dev/null 2>&1; then
 	echo "installing checkov into $checkov_venv..." >&2

@@ -22,15 +22,8 @@ deny contains f if {
 	some r in _planned
 	not r.unknown.backup_retention_period
 	days := object.get(r.after, "backup_retention_period", null)
-	_too_short(days)
+	not days >= _min_days
 	f := lib.finding(r, "backup_retention_period", sprintf("%s: backup_retention_period is %s; keep backups at least %d days", [r.address, _wording(days), _min_days]))
-}
-
-_too_short(days) if days == null
-
-_too_short(days) if {
-	is_number(days)
-	days < _min_days
 }
 
 _wording(days) := "not set (AWS keeps 1 day)" if days == null

@@ -22,6 +22,12 @@ _planned := lib.planned(metadata.resource_types)
 
 _all_privileges := {"ALL", "ALL PRIVILEGES"}
 
+# Matching globs is the costly part: do it once per distinct database name, not per grant.
+_production := {db |
+	some db in {d | some r in _planned; d := r.after.database; is_string(d)}
+	lib.production_database(db)
+}
+
 _grants_all(r) if {
 	some p in r.after.privileges
 	is_string(p)
@@ -34,7 +40,7 @@ deny contains f if {
 	is_string(p)
 	upper(trim_space(p)) in _all_privileges
 	db := r.after.database
-	lib.production_database(db)
+	db in _production
 	f := lib.finding(r, "privileges", sprintf(
 		"%s: grants ALL privileges on production database %q; list the privileges the role needs",
 		[r.address, db],
@@ -51,6 +57,6 @@ indeterminate contains f if {
 indeterminate contains f if {
 	some r in _planned
 	r.unknown.privileges
-	lib.production_database(r.after.database)
+	r.after.database in _production
 	f := lib.unknown_finding(r, "privileges", "whether ALL is granted on a production database")
 }

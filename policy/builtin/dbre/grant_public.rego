@@ -29,7 +29,9 @@ else := set()
 
 deny contains f if {
 	some r in _planned
-	_public(r)
+	role := r.after.role
+	is_string(role)
+	upper(trim_space(role)) == "PUBLIC"
 	bad := _privileges(r) - _allowed
 	count(bad) > 0
 	f := lib.finding(r, "privileges", sprintf(
@@ -48,15 +50,12 @@ indeterminate contains f if {
 
 indeterminate contains f if {
 	some r in _planned
-	_unknown_privilege_element(r)
+	some p, _ in r.unknown
+	startswith(p, "privileges.")
 	_public(r)
 	f := lib.unknown_finding(r, "privileges", "what is granted to PUBLIC")
 }
 
-_unknown_privilege_element(r) if {
-	some p, _ in r.unknown
-	startswith(p, "privileges.")
-}
 
 # The grantee unknown while something beyond CONNECT/USAGE is granted.
 indeterminate contains f if {

@@ -1,0 +1,3 @@
+//! dbre policy check.
+
+pub mod azure_policy;

@@ -36,10 +36,10 @@ _planned := lib.planned(metadata.resource_types)
 deny contains f if {
 	some r in _planned
 	some c in _checks[r.type]
-	not lib.unknown_at(r, c)
 	set := lib.value_at(r, c)
 	v := lib.or_default(set, c["default"])
 	v != c.want
+	not lib.unknown_at(r, c)
 	f := lib.finding(r, c.path, sprintf("%s: %s is %v%s; database logins must use Microsoft Entra ID only", [r.address, c.path, v, _defaulted(set)]))
 }
 

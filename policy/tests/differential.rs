@@ -35,7 +35,9 @@ fn strings(v: &Value) -> Vec<String> {
 /// OPA's answers for one policy: plan path (relative to tests/data/plans) => messages.
 fn golden(policy: &Path) -> (String, BTreeMap<String, Messages>) {
     let stem = policy.file_stem().unwrap().to_string_lossy();
-    let file = data_dir().join("differential/golden").join(format!("{stem}.json"));
+    let file = data_dir()
+        .join("differential/golden")
+        .join(format!("{stem}.json"));
     let text = std::fs::read_to_string(&file)
         .unwrap_or_else(|e| panic!("{}: {e} (run scripts/opa-golden.sh)", file.display()));
     let doc: Value = serde_json::from_str(&text).expect("golden files are JSON");
@@ -60,7 +62,16 @@ fn golden(policy: &Path) -> (String, BTreeMap<String, Messages>) {
 fn dbre(policy: &Path, namespace: &str, plans: &[String]) -> BTreeMap<String, Messages> {
     let plans_dir = data_dir().join("plans");
     let output = Command::new(env!("CARGO_BIN_EXE_dbre"))
-        .args(["policy", "check", "--no-builtin", "-o", "json", "-n", namespace, "-p"])
+        .args([
+            "policy",
+            "check",
+            "--no-builtin",
+            "-o",
+            "json",
+            "-n",
+            namespace,
+            "-p",
+        ])
         .arg(policy)
         .args(plans.iter().map(|p| plans_dir.join(p)))
         .output()
@@ -79,9 +90,14 @@ fn dbre(policy: &Path, namespace: &str, plans: &[String]) -> BTreeMap<String, Me
             String::from_utf8_lossy(&output.stdout)
         )
     });
-    let mut by_plan: BTreeMap<String, Messages> =
-        plans.iter().map(|p| (p.clone(), Messages::default())).collect();
-    for f in report["findings"].as_array().expect("report has findings[]") {
+    let mut by_plan: BTreeMap<String, Messages> = plans
+        .iter()
+        .map(|p| (p.clone(), Messages::default()))
+        .collect();
+    for f in report["findings"]
+        .as_array()
+        .expect("report has findings[]")
+    {
         let plan_file = PathBuf::from(f["plan"].as_str().expect("finding.plan"));
         let rel = plan_file
             .strip_prefix(&plans_dir)
@@ -114,7 +130,11 @@ fn dbre_reports_exactly_what_opa_computes() {
         .filter(|p| p.extension().is_some_and(|e| e == "rego"))
         .collect();
     policies.sort();
-    assert!(policies.len() >= 10, "the corpus shrank to {}", policies.len());
+    assert!(
+        policies.len() >= 10,
+        "the corpus shrank to {}",
+        policies.len()
+    );
 
     let mut compared = 0;
     let mut mismatches = Vec::new();
@@ -133,7 +153,10 @@ fn dbre_reports_exactly_what_opa_computes() {
             }
         }
     }
-    assert!(compared >= 100, "only {compared} policy/plan pairs compared");
+    assert!(
+        compared >= 100,
+        "only {compared} policy/plan pairs compared"
+    );
     assert!(
         mismatches.is_empty(),
         "{} of {compared} policy/plan pairs differ from OPA:\n{}",

@@ -27,6 +27,7 @@ _privileges(r) := lib.upper_set(r.after.privileges) if is_array(r.after.privileg
 
 else := set()
 
+# _public(r) inlined: this body runs for every grant of the plan.
 deny contains f if {
 	some r in _planned
 	role := r.after.role
@@ -55,7 +56,6 @@ indeterminate contains f if {
 	_public(r)
 	f := lib.unknown_finding(r, "privileges", "what is granted to PUBLIC")
 }
-
 
 # The grantee unknown while something beyond CONNECT/USAGE is granted.
 indeterminate contains f if {

@@ -30,9 +30,7 @@ impl Redactor {
                 Json::Number(n) => n.to_string(),
                 _ => return,
             };
-            if text.chars().count() >= MIN_SCRUB_LEN && text != SENSITIVE_PLACEHOLDER {
-                secrets.push(text);
-            }
+            secrets.push(text);
         };
         for c in changes {
             for_each_marked_leaf(&c.before, &c.before_sensitive, &mut add);
@@ -66,6 +64,7 @@ impl Redactor {
     }
 
     pub fn new(mut secrets: Vec<String>) -> Redactor {
+        secrets.retain(|s| s.chars().count() >= MIN_SCRUB_LEN && s != SENSITIVE_PLACEHOLDER);
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
         Redactor { secrets }

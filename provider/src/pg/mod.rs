@@ -1,4 +1,29 @@
 //! PostgreSQL engine layer: connection settings, pooled connections, identifier and literal
-//! quoting, catalog reads and SQL building. Knows nothing of Terraform.
+//! quoting, catalog reads and SQL building. Knows nothing of Terraform: plain structs in, plain
+//! structs and [`PgError`] out.
+//!
+//! Entry points: [`Pools::global`] + [`Server::new`] give a [`Server`]; [`Server::check`] at
+//! configure time; [`Server::client`] for a pooled connection to any database; the functions in
+//! [`roles`] on such a connection; [`Server::drop_role`] / [`Server::dependents`] across
+//! databases; [`Server::atomic`], [`Server::transaction`] and [`retry`] for concurrent writers.
 
+mod connect;
+pub mod dependents;
+pub mod error;
+pub mod pool;
+pub mod quote;
+pub mod roles;
+pub mod server;
 pub mod settings;
+pub mod tls;
+pub mod tx;
+
+pub use connect::APPLICATION_NAME;
+pub use dependents::{DatabaseDependents, DependencyKind, DependentObject};
+pub use error::PgError;
+pub use pool::{AbandonGuard, PoolStats, PooledClient, Pools};
+pub use quote::{quote_ident, quote_literal};
+pub use roles::{NamePattern, RoleSpec, RoleState};
+pub use server::{Server, ServerInfo};
+pub use settings::{ConnSettings, SslMode};
+pub use tx::{lock_in_order, retry};

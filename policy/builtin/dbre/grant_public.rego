@@ -1,0 +1,63 @@
+# PUBLIC means every role of the server, present and future. Only CONNECT (on a database) and
+# USAGE (on a schema, type, language...) are acceptable to hand out that widely.
+package dbre.builtin.grant_public
+
+import data.dbre.lib
+import rego.v1
+
+metadata := {
+	"id": "DBRE-PG-003",
+	"severity": "high",
+	"title": "Nothing granted to PUBLIC but CONNECT or USAGE",
+	"description": "dbre_grant and dbre_default_privileges for role PUBLIC may only grant CONNECT or USAGE (an empty privilege list, which revokes, is fine).",
+	"resource_types": ["dbre_grant", "dbre_default_privileges"],
+}
+
+_allowed := {"CONNECT", "USAGE"}
+
+_public(r) if {
+	lib.lower_str(lib.value(r, "role")) == "public"
+}
+
+_privileges(r) := lib.upper_set(lib.value(r, "privileges")) if is_array(lib.value(r, "privileges"))
+
+else := set()
+
+deny contains f if {
+	some r in lib.planned(metadata.resource_types)
+	_public(r)
+	bad := _privileges(r) - _allowed
+	count(bad) > 0
+	f := lib.finding(r, "privileges", sprintf(
+		"%s: grants %s to PUBLIC (every role); only CONNECT or USAGE may go to PUBLIC",
+		[r.address, concat(", ", sort(bad))],
+	))
+}
+
+# privileges unknown (or some element unknown) while the grantee is PUBLIC.
+indeterminate contains f if {
+	some r in lib.planned(metadata.resource_types)
+	_public(r)
+	lib.unknown(r, "privileges")
+	f := lib.unknown_finding(r, "privileges", "what is granted to PUBLIC")
+}
+
+indeterminate contains f if {
+	some r in lib.planned(metadata.resource_types)
+	_unknown_privilege_element(r)
+	_public(r)
+	f := lib.unknown_finding(r, "privileges", "what is granted to PUBLIC")
+}
+
+_unknown_privilege_element(r) if {
+	some p, _ in r.unknown
+	startswith(p, "privileges.")
+}
+
+# The grantee unknown while something beyond CONNECT/USAGE is granted.
+indeterminate contains f if {
+	some r in lib.planned(metadata.resource_types)
+	lib.unknown(r, "role")
+	count(_privileges(r) - _allowed) > 0
+	f := lib.unknown_finding(r, "role", "whether these privileges go to PUBLIC")
+}

@@ -1,0 +1,368 @@
+//! Dropping a role that owns objects or holds privileges — in any database of the cluster.
+//!
+//! `DROP ROLE` fails while `pg_shdepend` has rows for the role, and `REASSIGN OWNED` /
+//! `DROP OWNED` only act on the database they run in (plus shared objects). So we find every
+//! database with rows for the role and run them there, then drop the role. A non-superuser
+//! admin (`CREATEROLE`) needs the privileges of the roles involved for that: it is granted them
+//! for the duration and gives them back.
+
+use std::fmt;
+
+use super::error::PgError;
+use super::quote::quote_ident;
+use super::roles::read_role;
+use super::server::Server;
+
+/// What a role owns or holds in one database, or in the cluster-wide catalogs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseDependents {
+    /// `None` for shared objects (databases, tablespaces, …), which no one database holds.
+    pub database: Option<String>,
+    pub objects: Vec<DependentObject>,
+}
+
+impl DatabaseDependents {
+    /// "database \"app\"" or "cluster-wide".
+    pub fn location(&self) -> String {
+        match &self.database {
+            Some(db) => format!("database \"{db}\""),
+            None => "cluster-wide".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DependentObject {
+    pub kind: DependencyKind,
+    /// `pg_describe_object` text, e.g. `table public.orders`, or why it could not be described.
+    pub description: String,
+}
+
+/// `pg_shdepend.deptype`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependencyKind {
+    /// 'o': the role owns the object.
+    Owner,
+    /// 'a': the role appears in the object's ACL.
+    Privileges,
+    /// 'r': the role is named in a row-level security policy.
+    Policy,
+    /// 'i': the role appears in an extension's initial privileges.
+    InitialPrivileges,
+    /// 't' or anything newer.
+    Other,
+}
+
+impl DependencyKind {
+    fn from_deptype(c: i8) -> Self {
+        match c as u8 {
+            b'o' => DependencyKind::Owner,
+            b'a' => DependencyKind::Privileges,
+            b'r' => DependencyKind::Policy,
+            b'i' => DependencyKind::InitialPrivileges,
+            _ => DependencyKind::Other,
+        }
+    }
+}
+
+impl fmt::Display for DependentObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let prefix = match self.kind {
+            DependencyKind::Owner => "owner of",
+            DependencyKind::Privileges => "privileges on",
+            DependencyKind::Policy => "named in",
+            DependencyKind::InitialPrivileges => "initial privileges on",
+            DependencyKind::Other => "depended on by",
+        };
+        write!(f, "{prefix} {}", self.description)
+    }
+}
+
+const ROLE_CLASS: &str = "'pg_catalog.pg_authid'::pg_catalog.regclass";
+
+impl Server {
+    /// Everything `role` owns or holds privileges on, per database (and cluster-wide), described
+    /// by each database itself. Empty when the role can be dropped as it is.
+    pub async fn dependents(&self, role: &str) -> Result<Vec<DatabaseDependents>, PgError> {
+        let Some((oid, databases)) = self.dependent_databases(role).await? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let shared = self
+            .describe_dependents(self.maintenance_database(), oid, true)
+            .await?;
+        if !shared.is_empty() {
+            out.push(DatabaseDependents {
+                database: None,
+                objects: shared,
+            });
+        }
+        for db in databases {
+            let objects = match &db.connectable {
+                true => self.describe_dependents(&db.name, oid, false).await?,
+                false => vec![DependentObject {
+                    kind: DependencyKind::Other,
+                    description: format!(
+                        "{} object(s) (the database does not allow connections)",
+                        db.count
+                    ),
+                }],
+            };
+            out.push(DatabaseDependents {
+                database: Some(db.name),
+                objects,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Drops `role`. With `reassign_to`, first runs `REASSIGN OWNED BY role TO reassign_to` and
+    /// `DROP OWNED BY role` in every database where the role owns or holds something (and in
+    /// the maintenance database, which covers shared objects). Without it, a role that still
+    /// owns or holds anything is not touched and the error lists where. A role that does not
+    /// exist is not an error (it is already gone).
+    pub async fn drop_role(&self, role: &str, reassign_to: Option<&str>) -> Result<(), PgError> {
+        let Some((_, databases)) = self.dependent_databases(role).await? else {
+            return Ok(());
+        };
+        match reassign_to {
+            None => {
+                let dependents = self.dependents(role).await?;
+                if !dependents.is_empty() {
+                    return Err(PgError::RoleHasDependents {
+                        role: role.to_string(),
+                        dependents,
+                    });
+                }
+            }
+            Some(heir) if heir == role => {
+                return Err(PgError::invalid(format!(
+                    "role \"{role}\" cannot inherit its own objects; name another role to reassign them to"
+                )));
+            }
+            Some(heir) => {
+                let mut names: Vec<String> = databases.into_iter().map(|d| d.name).collect();
+                if !names.iter().any(|n| n == self.maintenance_database()) {
+                    names.insert(0, self.maintenance_database().to_string());
+                }
+                self.reassign_and_drop_owned(role, heir, &names).await?;
+            }
+        }
+        let client = self.maintenance().await?;
+        client
+            .batch_execute(&format!("DROP ROLE {}", quote_ident(role)?))
+            .await
+            .map_err(|e| PgError::query(format!("dropping role \"{role}\""), &e))
+    }
+
+    /// `REASSIGN OWNED BY role TO heir; DROP OWNED BY role` in each of `databases`, one
+    /// transaction per database, holding (temporarily, if we lacked them) the privileges of both
+    /// roles, as PostgreSQL requires of non-superusers.
+    async fn reassign_and_drop_owned(
+        &self,
+        role: &str,
+        heir: &str,
+        databases: &[String],
+    ) -> Result<(), PgError> {
+        let statements = vec![format!(
+            "REASSIGN OWNED BY {role_q} TO {heir_q}; DROP OWNED BY {role_q}",
+            role_q = quote_ident(role)?,
+            heir_q = quote_ident(heir)?
+        )];
+        let context = format!("reassigning what role \"{role}\" owns to \"{heir}\"");
+        let mut borrowed = Vec::new();
+        for target in [role, heir] {
+            match self.acquire_role(target).await {
+                Ok(Some(grant)) => borrowed.push(grant),
+                Ok(None) => {}
+                Err(e) => {
+                    release_all(borrowed).await;
+                    return Err(e);
+                }
+            }
+        }
+        let mut result = Ok(());
+        for db in databases {
+            if let Err(e) = self
+                .atomic(db, &format!("{context} in database \"{db}\""), &statements)
+                .await
+            {
+                result = Err(e);
+                break;
+            }
+        }
+        release_all(borrowed).await;
+        result
+    }
+
+    /// Makes sure we have the privileges of `role`: if not, grants it to ourselves and returns
+    /// the guard that gives it back.
+    async fn acquire_role(&self, role: &str) -> Result<Option<BorrowedRole>, PgError> {
+        let client = self.maintenance().await?;
+        let row = client
+            .query_opt(
+                "SELECT pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'), current_user::text \
+                 FROM pg_catalog.pg_roles r WHERE r.rolname = $1",
+                &[&role],
+            )
+            .await
+            .map_err(|e| PgError::query(format!("checking membership in role \"{role}\""), &e))?
+            .ok_or_else(|| PgError::invalid(format!("role \"{role}\" does not exist")))?;
+        if row.get::<_, bool>(0) {
+            return Ok(None);
+        }
+        let me: String = row.get(1);
+        client
+            .batch_execute(&format!(
+                "GRANT {} TO {}",
+                quote_ident(role)?,
+                quote_ident(&me)?
+            ))
+            .await
+            .map_err(|e| {
+                PgError::query(
+                    format!("granting role \"{role}\" to \"{me}\" for the reassignment"),
+                    &e,
+                )
+            })?;
+        Ok(Some(BorrowedRole {
+            server: self.clone(),
+            role: role.to_string(),
+            member: me,
+            released: false,
+        }))
+    }
+
+    /// The role's oid and the databases where `pg_shdepend` has rows for it; `None` if the role
+    /// does not exist.
+    async fn dependent_databases(
+        &self,
+        role: &str,
+    ) -> Result<Option<(u32, Vec<DependentDatabase>)>, PgError> {
+        let client = self.maintenance().await?;
+        let Some(state) = read_role(&*client, role).await? else {
+            return Ok(None);
+        };
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT d.datname::text, d.datallowconn, count(*) \
+                     FROM pg_catalog.pg_shdepend s \
+                     JOIN pg_catalog.pg_database d ON d.oid = s.dbid \
+                     WHERE s.refclassid = {ROLE_CLASS} AND s.refobjid = $1 \
+                     GROUP BY d.datname, d.datallowconn ORDER BY d.datname"
+                ),
+                &[&state.oid],
+            )
+            .await
+            .map_err(|e| {
+                PgError::query(format!("finding where role \"{role}\" owns objects"), &e)
+            })?;
+        let databases = rows
+            .iter()
+            .map(|r| DependentDatabase {
+                name: r.get(0),
+                connectable: r.get(1),
+                count: r.get(2),
+            })
+            .collect();
+        Ok(Some((state.oid, databases)))
+    }
+
+    /// Describes the role's `pg_shdepend` rows of one database (or, with `shared`, those of
+    /// shared objects) from inside that database, where `pg_describe_object` can see them.
+    async fn describe_dependents(
+        &self,
+        database: &str,
+        oid: u32,
+        shared: bool,
+    ) -> Result<Vec<DependentObject>, PgError> {
+        let client = self.client(database).await?;
+        let dbid = if shared {
+            "0"
+        } else {
+            "(SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+        };
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT s.deptype::\"char\", \
+                            coalesce(pg_catalog.pg_describe_object(s.classid, s.objid, s.objsubid), \
+                                     'object ' || s.objid::text) AS what \
+                     FROM pg_catalog.pg_shdepend s \
+                     WHERE s.dbid = {dbid} AND s.refclassid = {ROLE_CLASS} AND s.refobjid = $1 \
+                     ORDER BY s.deptype, what"
+                ),
+                &[&oid],
+            )
+            .await
+            .map_err(|e| PgError::query(format!("describing dependents in database \"{database}\""), &e))?;
+        Ok(rows
+            .iter()
+            .map(|r| DependentObject {
+                kind: DependencyKind::from_deptype(r.get(0)),
+                description: r.get(1),
+            })
+            .collect())
+    }
+}
+
+struct DependentDatabase {
+    name: String,
+    connectable: bool,
+    count: i64,
+}
+
+/// Membership we granted ourselves for a moment. Give it back with [`BorrowedRole::release`];
+/// if the future driving us is dropped first (Terraform's Stop), `Drop` gives it back in the
+/// background so no admin keeps privileges it was only lent.
+struct BorrowedRole {
+    server: Server,
+    role: String,
+    member: String,
+    released: bool,
+}
+
+impl BorrowedRole {
+    async fn release(mut self) {
+        self.released = true;
+        let _ = revoke(&self.server, &self.role, &self.member).await;
+    }
+}
+
+impl Drop for BorrowedRole {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        let (server, role, member) = (self.server.clone(), self.role.clone(), self.member.clone());
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                let _ = revoke(&server, &role, &member).await;
+            });
+        }
+    }
+}
+
+async fn release_all(borrowed: Vec<BorrowedRole>) {
+    for b in borrowed {
+        b.release().await;
+    }
+}
+
+/// Revokes a membership we granted ourselves; a role that is gone meanwhile (we just dropped
+/// it) is fine.
+async fn revoke(server: &Server, role: &str, member: &str) -> Result<(), PgError> {
+    let client = server.maintenance().await?;
+    if read_role(&*client, role).await?.is_none() {
+        return Ok(());
+    }
+    client
+        .batch_execute(&format!(
+            "REVOKE {} FROM {}",
+            quote_ident(role)?,
+            quote_ident(member)?
+        ))
+        .await
+        .map_err(|e| PgError::query(format!("giving back role \"{role}\""), &e))
+}

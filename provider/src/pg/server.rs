@@ -1,0 +1,93 @@
+//! `Server`: one configured PostgreSQL server — its settings plus the shared pools — which is
+//! what resources hold. Everything that spans databases (dependents, REASSIGN OWNED everywhere)
+//! starts here.
+
+use std::sync::Arc;
+
+use super::error::PgError;
+use super::pool::{PoolStats, PooledClient, Pools};
+use super::settings::ConnSettings;
+
+#[derive(Clone)]
+pub struct Server {
+    pools: Pools,
+    settings: Arc<ConnSettings>,
+}
+
+/// What the provider learns when it first talks to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// `server_version_num`, e.g. 150004.
+    pub version_num: i32,
+    /// `server_version`, e.g. "15.4 (Debian 15.4-1)".
+    pub version: String,
+    /// The role we are connected as.
+    pub current_user: String,
+    pub superuser: bool,
+    pub create_role: bool,
+    pub create_database: bool,
+}
+
+impl ServerInfo {
+    /// PostgreSQL major version (15, 16, …).
+    pub fn major(&self) -> i32 {
+        self.version_num / 10000
+    }
+}
+
+impl Server {
+    pub fn new(pools: &Pools, settings: ConnSettings) -> Self {
+        Server {
+            pools: pools.clone(),
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn settings(&self) -> &ConnSettings {
+        &self.settings
+    }
+
+    /// The maintenance database (`settings.database`).
+    pub fn maintenance_database(&self) -> &str {
+        &self.settings.database
+    }
+
+    /// A pooled connection to `database`.
+    pub async fn client(&self, database: &str) -> Result<PooledClient, PgError> {
+        self.pools.get(&self.settings, database).await
+    }
+
+    /// A pooled connection to the maintenance database.
+    pub async fn maintenance(&self) -> Result<PooledClient, PgError> {
+        self.client(&self.settings.database).await
+    }
+
+    pub fn pool_stats(&self, database: &str) -> PoolStats {
+        self.pools.stats(&self.settings, database)
+    }
+
+    /// Connects to the maintenance database and reads who we are. Meant for provider configure
+    /// time: a bad host or password becomes one error here (and is remembered for a moment by the
+    /// pool, so resources asking right after get the same answer at once).
+    pub async fn check(&self) -> Result<ServerInfo, PgError> {
+        let client = self.maintenance().await?;
+        let row = client
+            .query_one(
+                "SELECT current_setting('server_version_num')::int4, \
+                        current_setting('server_version'), \
+                        r.rolname::text, r.rolsuper, r.rolcreaterole, r.rolcreatedb \
+                 FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
+                &[],
+            )
+            .await
+            .map_err(|e| PgError::query("reading the server version and the connected role", &e))?;
+        Ok(ServerInfo {
+            version_num: row.get(0),
+            version: row.get(1),
+            current_user: row.get(2),
+            superuser: row.get(3),
+            create_role: row.get(4),
+            create_database: row.get(5),
+        })
+    }
+}

@@ -1,0 +1,404 @@
+//! Roles against a real PostgreSQL, as the superuser and as a non-superuser admin
+//! (CREATEROLE CREATEDB, like managed services): odd names round-trip through the quoting
+//! functions, CRUD, rename, passwords, listing, and dropping roles that own things in several
+//! databases.
+
+mod support;
+
+use dbre_provider::pg::roles::{self, NamePattern, RoleSpec};
+use dbre_provider::pg::{ConnSettings, DependencyKind, PgError, Pools, Server};
+use support::TestPg;
+
+const ODD_NAMES: &[&str] = &[
+    "plain",
+    "MixedCase",
+    "with space",
+    "dot.ted",
+    "app@contoso.com",
+    r#"quo"te"#,
+    "it's",
+    r"back\slash",
+    "rôle-日本-ñ",
+    "select",
+    "x\"; DROP ROLE postgres; --",
+    "  padded  ",
+];
+
+fn as_who(pg: &TestPg) -> [(&'static str, ConnSettings); 2] {
+    [("superuser", pg.superuser()), ("admin", pg.admin())]
+}
+
+#[tokio::test]
+async fn odd_names_round_trip_through_create_read_comment_rename_drop() {
+    let pg = TestPg::start();
+    let pools = Pools::new();
+    for (who, settings) in as_who(&pg) {
+        let server = Server::new(&pools, settings);
+        for (i, name) in ODD_NAMES.iter().enumerate() {
+            let name = format!("{name}{who}{i}");
+            let comment = format!("comment for {name}: it's \\ \"odd\"");
+            let spec = RoleSpec {
+                name: name.clone(),
+                login: true,
+                comment: Some(comment.clone()),
+                ..RoleSpec::default()
+            };
+            let client = server.maintenance().await.unwrap();
+            let created = server.create_role(&spec, Some("pw'\\\"x")).await.unwrap();
+            assert_eq!(created.spec, spec, "{who}: {name}");
+            // The catalog, read independently, has exactly this name and comment.
+            let listed = pg.psql_super(
+                "postgres",
+                &format!(
+                    "SELECT rolname || '|' || coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE oid = {}",
+                    created.oid
+                ),
+            );
+            assert_eq!(listed, format!("{name}|{comment}"));
+
+            let by_oid = roles::read_role_by_oid(&*client, created.oid)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(by_oid, created);
+
+            let renamed = format!("{name} renamed");
+            server.rename_role(&name, &renamed).await.unwrap();
+            assert!(roles::read_role(&*client, &name).await.unwrap().is_none());
+            let after = roles::read_role(&*client, &renamed).await.unwrap().unwrap();
+            assert_eq!(after.oid, created.oid);
+            drop(client);
+
+            server.drop_role(&renamed, None).await.unwrap();
+            let client = server.maintenance().await.unwrap();
+            assert!(roles::read_role_by_oid(&*client, created.oid)
+                .await
+                .unwrap()
+                .is_none());
+        }
+    }
+}
+
+#[tokio::test]
+async fn alter_changes_only_what_changed_and_reads_back_the_state() {
+    let pg = TestPg::start();
+    let pools = Pools::new();
+    for (who, settings) in as_who(&pg) {
+        let server = Server::new(&pools, settings);
+        let client = server.maintenance().await.unwrap();
+        let name = format!("alter_{who}");
+        let spec = RoleSpec {
+            name: name.clone(),
+            ..RoleSpec::default()
+        };
+        let created = server.create_role(&spec, None).await.unwrap();
+        assert_eq!(created.spec.valid_until, None);
+
+        let desired = RoleSpec {
+            name: format!("{name} v2"),
+            login: true,
+            create_database: true,
+            create_role: true,
+            inherit: false,
+            connection_limit: 7,
+            valid_until: Some("2031-02-03 04:05:06+00".into()),
+            comment: Some("now with a comment".into()),
+            ..spec.clone()
+        };
+        let after = server.alter_role(&spec, &desired).await.unwrap();
+        assert_eq!(after.oid, created.oid, "{who}: rename in place");
+        assert_eq!(after.spec, desired, "{who}");
+
+        // 'infinity' and no expiry are the same thing.
+        let back = RoleSpec {
+            valid_until: None,
+            comment: None,
+            ..desired.clone()
+        };
+        let after = server.alter_role(&desired, &back).await.unwrap();
+        assert_eq!(after.spec, back);
+        let stored = pg.psql_super(
+            "postgres",
+            &format!(
+                "SELECT rolvaliduntil FROM pg_roles WHERE oid = {}",
+                created.oid
+            ),
+        );
+        assert_eq!(stored, "infinity");
+        // A timestamp given in another zone reads back in UTC.
+        let tz = RoleSpec {
+            valid_until: Some("2031-02-03 06:05:06+02".into()),
+            ..back.clone()
+        };
+        let after = server.alter_role(&back, &tz).await.unwrap();
+        assert_eq!(
+            after.spec.valid_until.as_deref(),
+            Some("2031-02-03 04:05:06+00")
+        );
+        drop(client);
+        server.drop_role(&back.name, None).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn non_superuser_admin_cannot_create_superusers_and_says_why() {
+    let pg = TestPg::start();
+    let pools = Pools::new();
+    let server = Server::new(&pools, pg.admin());
+    let spec = RoleSpec {
+        name: "wants_super".into(),
+        superuser: true,
+        ..RoleSpec::default()
+    };
+    let err = server
+        .create_role(&spec, Some("hunter2-secret"))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("creating role \"wants_super\""), "{text}");
+    assert!(text.contains("superuser"), "{text}");
+    assert!(!text.contains("hunter2-secret"), "{text}");
+    assert_eq!(err.code(), Some("42501"));
+}
+
+#[tokio::test]
+async fn passwords_work_for_login_and_never_travel_in_clear() {
+    let pg = TestPg::start();
+    let pools = Pools::new();
+    for (who, settings) in as_who(&pg) {
+        let server = Server::new(&pools, settings);
+        let client = server.maintenance().await.unwrap();
+        let name = format!("app@{who}.example");
+        let password = format!("first-'pw'-{who}");
+        let spec = RoleSpec {
+            name: name.clone(),
+            login: true,
+            ..RoleSpec::default()
+        };
+        server.create_role(&spec, Some(&password)).await.unwrap();
+        // The role can log in with it.
+        let login = Server::new(&pools, pg.settings(&name, &password));
+        assert_eq!(login.check().await.unwrap().current_user, name);
+        // Stored as SCRAM (hashed by us: the clear text never reached the server's log).
+        let stored = pg.psql_super(
+            "postgres",
+            &format!(
+                "SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname = '{}'",
+                name.replace('\'', "''")
+            ),
+        );
+        assert_eq!(stored, "SCRAM-SHA-256$");
+        assert!(!pg.log().contains(&password));
+
+        let rotated = format!("second-pw-{who}");
+        server
+            .set_role_password(&name, Some(&rotated))
+            .await
+            .unwrap();
+        let login = Server::new(&pools, pg.settings(&name, &rotated));
+        login.check().await.unwrap();
+        // (A fresh registry: the shared one would hand back the connection opened above.)
+        let old = Server::new(&Pools::new(), pg.settings(&name, &password));
+        assert!(old.check().await.is_err());
+        drop(client);
+        server.drop_role(&name, None).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn list_roles_by_like_and_regex_patterns() {
+    let pg = TestPg::start();
+    let pools = Pools::new();
+    let server = Server::new(&pools, pg.admin());
+    let client = server.maintenance().await.unwrap();
+    for name in ["team_a_read", "team_a_write", "team_b_read", "team%odd"] {
+        let spec = RoleSpec {
+            name: name.into(),
+            connection_limit: 5,
+            ..RoleSpec::default()
+        };
+        server.create_role(&spec, None).await.unwrap();
+    }
+    let names = |v: Vec<roles::RoleState>| v.into_iter().map(|r| r.spec.name).collect::<Vec<_>>();
+    let like = roles::list_roles(&*client, &NamePattern::Like("team_a%".into()), false)
+        .await
+        .unwrap();
+    assert_eq!(names(like.clone()), ["team_a_read", "team_a_write"]);
+    assert!(like.iter().all(|r| r.spec.connection_limit == 5));
+    let regex = roles::list_roles(&*client, &NamePattern::Regex("^team_._read$".into()), false)
+        .await
+        .unwrap();
+    assert_eq!(names(regex), ["team_a_read", "team_b_read"]);
+    // The pattern is data, not SQL.
+    let nasty = roles::list_roles(&*client, &NamePattern::Like("x' OR '1'='1".into()), false)
+        .await
+        .unwrap();
+    assert!(nasty.is_empty());
+    let escaped = roles::list_roles(&*client, &NamePattern::Like(r"team\%%".into()), false)
+        .await
+        .unwrap();
+    assert_eq!(names(escaped), ["team%odd"]);
+    let all = roles::list_roles(&*client, &NamePattern::All, false)
+        .await
+        .unwrap();
+    assert!(all.iter().all(|r| !r.spec.name.starts_with("pg_")));
+    let with_builtin = roles::list_roles(&*client, &NamePattern::All, true)
+        .await
+        .unwrap();
+    assert!(with_builtin
+        .iter()
+        .any(|r| r.spec.name == "pg_read_all_data"));
+}
+
+/// Two databases where `owner_role` owns a table and holds privileges on another one, made the
+/// way it happens on a managed service: the admin creates the databases, the role creates its
+/// own table.
+async fn role_with_objects_in_two_databases(
+    pg: &TestPg,
+    server: &Server,
+    who: &str,
+) -> (String, [String; 2]) {
+    let role = format!("leaver@{who}");
+    let dbs = [format!("db one {who}"), format!("db.two.{who}")];
+    let client = server.maintenance().await.unwrap();
+    let spec = RoleSpec {
+        name: role.clone(),
+        login: true,
+        ..RoleSpec::default()
+    };
+    server.create_role(&spec, Some("leaver-pw")).await.unwrap();
+    for db in &dbs {
+        client
+            .batch_execute(&format!(
+                "CREATE DATABASE {}",
+                dbre_provider::pg::quote_ident(db).unwrap()
+            ))
+            .await
+            .unwrap();
+    }
+    drop(client);
+    for db in &dbs {
+        let c = server.client(db).await.unwrap();
+        c.batch_execute(&format!(
+            "CREATE TABLE shared_t (id int); GRANT SELECT, INSERT ON shared_t TO {r}; GRANT CREATE ON SCHEMA public TO {r}",
+            r = dbre_provider::pg::quote_ident(&role).unwrap()
+        ))
+        .await
+        .unwrap();
+    }
+    // The role creates its own objects.
+    let as_role = Server::new(&Pools::new(), pg.settings(&role, "leaver-pw"));
+    for db in &dbs {
+        let c = as_role.client(db).await.unwrap();
+        c.batch_execute("CREATE TABLE owned_t (id int); CREATE SEQUENCE owned_s")
+            .await
+            .unwrap();
+    }
+    (role, dbs)
+}
+
+#[tokio::test]
+async fn dropping_a_role_with_objects_elsewhere_lists_them_or_reassigns_everywhere() {
+    let pg = TestPg::start();
+    let pools = Pools::new();
+    for (who, settings) in as_who(&pg) {
+        let server = Server::new(&pools, settings);
+        let (role, dbs) = role_with_objects_in_two_databases(&pg, &server, who).await;
+
+        // What it owns and holds, per database, described by each database.
+        let deps = server.dependents(&role).await.unwrap();
+        for db in &dbs {
+            let d = deps
+                .iter()
+                .find(|d| d.database.as_deref() == Some(db.as_str()));
+            let d = d.unwrap_or_else(|| panic!("{who}: no dependents listed for {db}: {deps:?}"));
+            let has = |kind, what: &str| {
+                d.objects
+                    .iter()
+                    .any(|o| o.kind == kind && o.description == what)
+            };
+            assert!(has(DependencyKind::Owner, "table owned_t"), "{who}: {d:?}");
+            assert!(
+                has(DependencyKind::Owner, "sequence owned_s"),
+                "{who}: {d:?}"
+            );
+            assert!(
+                has(DependencyKind::Privileges, "table shared_t"),
+                "{who}: {d:?}"
+            );
+            assert!(
+                has(DependencyKind::Privileges, "schema public"),
+                "{who}: {d:?}"
+            );
+        }
+
+        // Without a role to reassign to: refused, untouched, and the error says where.
+        let err = server.drop_role(&role, None).await.unwrap_err();
+        let text = err.to_string();
+        println!("{text}");
+        assert!(matches!(err, PgError::RoleHasDependents { .. }));
+        for db in &dbs {
+            assert!(text.contains(&format!("database \"{db}\": ")), "{text}");
+        }
+        assert!(text.contains("owner of table owned_t"), "{text}");
+        assert!(text.contains("privileges on table shared_t"), "{text}");
+        let c = server.maintenance().await.unwrap();
+        assert!(roles::read_role(&*c, &role).await.unwrap().is_some());
+        drop(c);
+
+        // With one: REASSIGN + DROP OWNED in both databases, then the role is gone.
+        let heir = format!("heir {who}");
+        server
+            .create_role(
+                &RoleSpec {
+                    name: heir.clone(),
+                    ..RoleSpec::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        server.drop_role(&role, Some(&heir)).await.unwrap();
+        let c = server.maintenance().await.unwrap();
+        assert!(
+            roles::read_role(&*c, &role).await.unwrap().is_none(),
+            "{who}"
+        );
+        drop(c);
+        for db in &dbs {
+            let owners = pg.psql_super(
+                db,
+                "SELECT string_agg(c.relname || '=' || pg_get_userbyid(c.relowner), ',' ORDER BY c.relname) \
+                 FROM pg_class c WHERE c.relname IN ('owned_t', 'owned_s')",
+            );
+            assert_eq!(
+                owners,
+                format!("owned_s={heir},owned_t={heir}"),
+                "{who} {db}"
+            );
+        }
+        // The admin gave back what it borrowed.
+        let me = server.check().await.unwrap().current_user;
+        let still_member = pg.psql_super(
+            "postgres",
+            &format!(
+                "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid \
+                 WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = '{me}') AND r.rolname = '{}'",
+                heir.replace('\'', "''")
+            ),
+        );
+        assert_eq!(still_member, "0", "{who} kept membership in the heir");
+        server.drop_role(&heir, Some(&me)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn dropping_a_missing_role_is_not_an_error() {
+    let pg = TestPg::start();
+    let server = Server::new(&Pools::new(), pg.admin());
+    server.drop_role("never existed", None).await.unwrap();
+    server
+        .drop_role("never existed", Some("postgres"))
+        .await
+        .unwrap();
+}

@@ -60,6 +60,9 @@ impl Redactor {
                 }
             }
         }
+        // A value that is part of a resource address (a `for_each` key) is printed in clear by
+        // Terraform itself, so it is no secret; scrubbing it would garble every address.
+        secrets.retain(|s| !changes.iter().any(|c| c.address.contains(s.as_str())));
         Redactor::new(secrets)
     }
 

@@ -26,7 +26,11 @@ impl std::fmt::Display for SourceRef {
             None => ("resource", self.resource.as_str()),
         };
         let (ty, name) = rest.split_once('.').unwrap_or((rest, ""));
-        write!(f, "{}: {kind} \"{ty}\" \"{name}\"", self.module)
+        if self.module == "." {
+            write!(f, "{kind} \"{ty}\" \"{name}\" in the root module")
+        } else {
+            write!(f, "{kind} \"{ty}\" \"{name}\" in {}", self.module)
+        }
     }
 }
 
@@ -174,14 +178,21 @@ mod tests {
             }}}
         }});
         let map = SourceMap::from_configuration(&cfg);
-        assert_eq!(map.lookup("dbre_role.root").unwrap().module, ".");
+        let root = map.lookup("dbre_role.root").unwrap();
+        assert_eq!(
+            root.to_string(),
+            r#"resource "dbre_role" "root" in the root module"#
+        );
         let app = map.lookup(r#"module.db["eu"].dbre_role.app[0]"#).unwrap();
-        assert_eq!(app.to_string(), r#"modules/db: resource "dbre_role" "app""#);
+        assert_eq!(
+            app.to_string(),
+            r#"resource "dbre_role" "app" in modules/db"#
+        );
         assert_eq!(
             map.lookup("module.db.data.dbre_db.main")
                 .unwrap()
                 .to_string(),
-            r#"modules/db: data "dbre_db" "main""#
+            r#"data "dbre_db" "main" in modules/db"#
         );
         assert_eq!(
             map.lookup("module.db.module.inner.dbre_grant.g")

@@ -222,7 +222,15 @@ pub(super) fn build_engine(
                     .unwrap_or(&package)
                     .to_string(),
             ),
-            Err(e) => problems.push(format_regorus_error(&e)),
+            Err(e) => {
+                let mut message = format_regorus_error(&e);
+                if !rego_v0 && looks_like_v0_error(&message) {
+                    message.push_str(
+                        "\nhint: this looks like Rego v0 syntax; pass --rego-v0 to accept it",
+                    );
+                }
+                problems.push(message)
+            }
         }
     }
     if !problems.is_empty() {
@@ -244,6 +252,12 @@ pub(super) fn build_engine(
             .map_err(|e| Error::Policy(format_regorus_error(&e)))?;
     }
     Ok(engine)
+}
+
+/// Parse errors regorus gives for v0 rule syntax under v1.
+fn looks_like_v0_error(message: &str) -> bool {
+    message.contains("`if` keyword is required")
+        || message.contains("`contains` keyword is required")
 }
 
 pub(super) fn describe_packages(

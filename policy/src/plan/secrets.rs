@@ -3,6 +3,7 @@
 
 use super::paths::{for_each_leaf, for_each_marked_leaf, SENSITIVE_PLACEHOLDER};
 use super::ResourceChange;
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::Value as Json;
 
 /// Secrets shorter than this are not scrubbed from free text: replacing every "on" or "5432"
@@ -12,8 +13,10 @@ const MIN_SCRUB_LEN: usize = 4;
 /// Replaces sensitive values of one plan in free text.
 #[derive(Debug, Default, Clone)]
 pub struct Redactor {
-    /// Longest first, so that a secret containing another is replaced whole.
     secrets: Vec<String>,
+    /// One automaton for all secrets (a plan of 10,000 resources has thousands), matching the
+    /// longest secret at each position so that a secret containing another is replaced whole.
+    matcher: Option<AhoCorasick>,
 }
 
 impl Redactor {
@@ -62,15 +65,27 @@ impl Redactor {
         }
         // A value that is part of a resource address (a `for_each` key) is printed in clear by
         // Terraform itself, so it is no secret; scrubbing it would garble every address.
-        secrets.retain(|s| !changes.iter().any(|c| c.address.contains(s.as_str())));
+        let keys: std::collections::HashSet<String> = changes
+            .iter()
+            .flat_map(|c| instance_keys(&c.address))
+            .collect();
+        secrets.retain(|s| !keys.contains(s));
         Redactor::new(secrets)
     }
 
     pub fn new(mut secrets: Vec<String>) -> Redactor {
         secrets.retain(|s| s.chars().count() >= MIN_SCRUB_LEN && s != SENSITIVE_PLACEHOLDER);
-        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        secrets.sort();
         secrets.dedup();
-        Redactor { secrets }
+        let matcher = if secrets.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&secrets)
+                .ok()
+        };
+        Redactor { secrets, matcher }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -79,13 +94,13 @@ impl Redactor {
 
     /// `text` with every known secret replaced by the placeholder.
     pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), SENSITIVE_PLACEHOLDER);
+        match &self.matcher {
+            Some(m) if m.is_match(text) => {
+                let placeholders = vec![SENSITIVE_PLACEHOLDER; self.secrets.len()];
+                m.replace_all(text, &placeholders)
             }
+            _ => text.to_string(),
         }
-        out
     }
 
     /// Scrubs every string inside a JSON value (finding metadata).
@@ -97,7 +112,7 @@ impl Redactor {
             Json::String(s) => *s = self.scrub(s),
             Json::Number(n) => {
                 let text = n.to_string();
-                if self.secrets.iter().any(|s| *s == text) {
+                if self.secrets.binary_search(&text).is_ok() {
                     *value = Json::String(SENSITIVE_PLACEHOLDER.into());
                 }
             }
@@ -106,6 +121,34 @@ impl Redactor {
             _ => {}
         }
     }
+}
+
+/// The instance keys of an address, module keys included:
+/// `module.db["app"].x.y[0]` → `app`, `0`.
+fn instance_keys(address: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = address;
+    while let Some(open) = rest.find('[') {
+        let tail = &rest[open + 1..];
+        let (key, after) = if tail.starts_with('"') {
+            let mut de = serde_json::Deserializer::from_str(tail).into_iter::<String>();
+            match de.next() {
+                Some(Ok(key)) => {
+                    let used = de.byte_offset();
+                    (key, &tail[used..])
+                }
+                _ => break,
+            }
+        } else {
+            match tail.find(']') {
+                Some(close) => (tail[..close].to_string(), &tail[close..]),
+                None => break,
+            }
+        };
+        keys.push(key);
+        rest = after;
+    }
+    keys
 }
 
 fn escape_pointer(segment: &str) -> String {
@@ -124,6 +167,15 @@ mod tests {
             r.scrub("x abcdefgh y abcd on"),
             "x (sensitive value) y (sensitive value) on"
         );
+    }
+
+    #[test]
+    fn instance_keys_of_addresses() {
+        assert_eq!(
+            instance_keys(r#"module.db["a.b]"].x.y[3]"#),
+            vec!["a.b]".to_string(), "3".to_string()]
+        );
+        assert!(instance_keys("x.y").is_empty());
     }
 
     #[test]

@@ -49,10 +49,8 @@ pub fn run_tests(
                 continue;
             }
             let (outcome, message) = match engine.eval_rule(format!("data.{package}.{name}")) {
-                Ok(v) if v == regorus::Value::Bool(true) => (TestOutcome::Pass, None),
-                Ok(v) if v == regorus::Value::Undefined => {
-                    (TestOutcome::Fail, Some("undefined".to_string()))
-                }
+                Ok(regorus::Value::Bool(true)) => (TestOutcome::Pass, None),
+                Ok(regorus::Value::Undefined) => (TestOutcome::Fail, Some("undefined".to_string())),
                 Ok(v) => (TestOutcome::Fail, Some(format!("value {v}"))),
                 Err(e) => (
                     TestOutcome::Error,

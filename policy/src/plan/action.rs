@@ -34,9 +34,10 @@ impl Action {
             ["read"] => Action::Read,
             ["forget"] => Action::Forget,
             ["delete", "create"] | ["create", "delete"] => Action::Replace,
-            // A `removed { lifecycle { destroy = false } }` plus a forced replacement: a new object
-            // is created and the old one is dropped from state without being destroyed.
-            ["create", "forget"] | ["forget", "create"] => Action::Replace,
+            // A forced replacement under `removed { lifecycle { destroy = false } }`: a new object
+            // is created and the old one only leaves the state; nothing is destroyed, so this
+            // is judged as a create (as the Azure Policy engine does).
+            ["create", "forget"] | ["forget", "create"] => Action::Create,
             _ => return None,
         })
     }
@@ -75,7 +76,7 @@ mod tests {
             (&["forget"], Action::Forget),
             (&["delete", "create"], Action::Replace),
             (&["create", "delete"], Action::Replace),
-            (&["create", "forget"], Action::Replace),
+            (&["create", "forget"], Action::Create),
         ];
         for (actions, want) in cases {
             assert_eq!(Action::from_actions(actions), Some(*want), "{actions:?}");

@@ -94,3 +94,21 @@ fn write_finding(out: &mut String, f: &Finding, paint: &dyn Fn(&str, &str) -> St
         let _ = writeln!(out, "  {:<11} {}", "", paint(DIM, &text));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn groups_by_plan_and_ends_with_the_summary() {
+        let out = render(&sample::report(), false);
+        assert!(out.starts_with("plans/a.json\n  FAIL        DBRE-PG-001 [critical]  module.db.dbre_role.app[\"x\"] (create)\n"), "{out}");
+        assert!(out.contains("declared in resource \"dbre_role\" \"app\" in modules/db"));
+        assert!(out.contains("waived: migration <ticket #12> (owner team-db, until 2030-01-31) [waivers.yaml]"));
+        assert!(out.contains("(whole plan)"));
+        assert!(!out.contains('\x1b'));
+        assert!(out.ends_with("1 plan checked (3 resource changes): 1 failure, 1 warning, 1 indeterminate, 0 unsupported, 1 waived\n"));
+        assert!(render(&sample::report(), true).contains("\x1b[1;31mFAIL"));
+    }
+}

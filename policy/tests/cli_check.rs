@@ -477,3 +477,89 @@ fn output_file_receives_the_report() {
     let md = std::fs::read_to_string(out).unwrap();
     assert!(md.starts_with("### dbre policy check: ❌"), "{md}");
 }
+
+#[test]
+fn azure_policy_json_rules_fail_warn_and_stay_indeterminate_on_unknowns() {
+    let run = dbre(&[
+        "policy",
+        "check",
+        SECRETS,
+        "-p",
+        "tests/data/azure_core",
+        "--no-builtin",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = json(&run);
+    let findings = report["findings"].as_array().unwrap();
+    let outcomes = |rule: &str| -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| f["outcome"].as_str().unwrap())
+            .collect()
+    };
+    // Three role instances log in: deny → fail, with severity from the definition's metadata.
+    assert_eq!(outcomes("core-no-login-roles"), ["fail"; 3]);
+    let deny = findings
+        .iter()
+        .find(|f| f["rule"] == "core-no-login-roles")
+        .unwrap();
+    assert_eq!(deny["severity"], "high");
+    assert_eq!(
+        deny["policy"]["file"],
+        "tests/data/azure_core/terraform_data.json"
+    );
+    assert!(deny["plan_line"].as_u64().unwrap() > 1);
+    // `id` is unknown until apply for every created resource: never a false deny or a pass.
+    let unknown = outcomes("core-id-decided-at-apply");
+    assert_eq!(unknown, ["indeterminate"; 7]);
+    assert!(findings
+        .iter()
+        .filter(|f| f["rule"] == "core-id-decided-at-apply")
+        .all(|f| f["attribute"] == "id"));
+    // `modify` cannot be enforced on a plan: reported, not silently passed.
+    assert_eq!(outcomes("core-tag-everything"), ["unsupported"; 7]);
+
+    // Indeterminate and unsupported count as warnings for --fail-on-warn.
+    let dir = tempfile::tempdir().unwrap();
+    let only_unknown = dir.path().join("p.json");
+    let defs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/azure_core/terraform_data.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(&only_unknown, defs[1].to_string()).unwrap();
+    let p = only_unknown.to_str().unwrap();
+    assert_eq!(
+        dbre(&["policy", "check", SECRETS, "-p", p, "--no-builtin"]).code,
+        0
+    );
+    assert_eq!(
+        dbre(&[
+            "policy",
+            "check",
+            SECRETS,
+            "-p",
+            p,
+            "--no-builtin",
+            "--fail-on-warn"
+        ])
+        .code,
+        1
+    );
+
+    // A definition that does not load: exit 2 with file, line and column.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"properties\": {\"policyRule\": {\"if\": {\"field\": \"type\", \"equalz\": 1}, \"then\": {\"effect\": \"deny\"}}}}").unwrap();
+    let run = dbre(&["policy", "check", SECRETS, "-p", broken.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!("{}:1:", broken.display())),
+        "{}",
+        run.stderr
+    );
+}

@@ -105,7 +105,9 @@ mod tests {
         let out = render(&sample::report(), false);
         assert!(out.starts_with("plans/a.json\n  FAIL        DBRE-PG-001 [critical]  module.db.dbre_role.app[\"x\"] (create)\n"), "{out}");
         assert!(out.contains("declared in resource \"dbre_role\" \"app\" in modules/db"));
-        assert!(out.contains("waived: migration <ticket #12> (owner team-db, until 2030-01-31) [waivers.yaml]"));
+        assert!(out.contains(
+            "waived: migration <ticket #12> (owner team-db, until 2030-01-31) [waivers.yaml]"
+        ));
         assert!(out.contains("(whole plan)"));
         assert!(!out.contains('\x1b'));
         assert!(out.ends_with("1 plan checked (3 resource changes): 1 failure, 1 warning, 1 indeterminate, 0 unsupported, 1 waived\n"));

@@ -106,14 +106,10 @@ check_applied() {
 }
 
 policy_check() {
-    # The skeleton CLI accepts anything, so look for real help text before trusting it.
-    # TODO(lead): confirm the policy CLI's final arguments once policy/ lands.
-    if "$bin_dir/dbre" policy check --help 2>&1 | grep -qi "usage"; then
-        say "dbre policy check $1"
-        "$bin_dir/dbre" policy check "$1"
-    else
-        todo+=("dbre policy check is not implemented yet: policy step skipped")
-    fi
+    # The pull-request gate: built-in database guardrails on the saved plan. A failure stops the
+    # run before anything is applied, exactly as it would block a merge.
+    say "dbre policy check $1"
+    "$bin_dir/dbre" policy check "$1" || die "dbre policy check found failures in the plan"
 }
 
 if [[ -d "$example" ]]; then

@@ -34,6 +34,9 @@ pub struct PlanSummary {
 
 pub const REPORT_VERSION: &str = "1";
 
+/// The plan path that means "read the plan from standard input".
+pub const STDIN: &str = "-";
+
 pub struct Checker<'a> {
     pub rego: &'a RegoPolicies,
     pub azure: &'a AzurePolicies,
@@ -89,7 +92,14 @@ impl Checker<'_> {
     }
 
     fn check_one(&self, path: &str) -> Result<(PlanSummary, Vec<Finding>), Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = if path == STDIN {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| Error::io(path, e))?;
+            text
+        } else {
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?
+        };
         // The typed model and regorus's own value are built from the same text at once.
         let (plan, input) = rayon::join(
             || Plan::parse(path, &text),

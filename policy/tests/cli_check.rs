@@ -563,3 +563,26 @@ fn azure_policy_json_rules_fail_warn_and_stay_indeterminate_on_unknowns() {
         run.stderr
     );
 }
+
+#[test]
+fn a_plan_can_come_from_standard_input() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbre"))
+        .args(["policy", "check", "-", "-o", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let plan = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(TERRAGOAT)).unwrap();
+    child.stdin.take().unwrap().write_all(&plan).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["plans"][0]["path"], "-");
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "DBRE-AWS-001"));
+}

@@ -65,7 +65,8 @@ Exit codes: 0 no failures, 1 failures (or warnings with --fail-on-warn), 2 unusa
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Plan JSON files, or directories searched recursively for `*.json` plans.
+    /// Plan JSON files, directories searched recursively for `*.json` plans, or `-` for
+    /// standard input (`terraform show -json tfplan | dbre policy check -`).
     #[arg(required = true, value_name = "PLAN")]
     pub plans: Vec<String>,
 

@@ -4,7 +4,7 @@ use super::args::{CheckArgs, ColorChoice};
 use super::files::{display, walk};
 use super::{print, use_color, EXIT_FINDINGS, EXIT_OK};
 use crate::azure_bridge::{looks_like_azure_policy, AzurePolicies, AzureSource};
-use crate::check::Checker;
+use crate::check::{Checker, STDIN};
 use crate::error::Error;
 use crate::rego::{load_data_documents, LoadOptions, RegoPolicies, RegoSource};
 use crate::report::{render, Format, RenderOptions};
@@ -71,6 +71,15 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<i32, Error> {
 fn expand_plans(args: &[String]) -> Result<Vec<String>, Error> {
     let mut plans = Vec::new();
     for arg in args {
+        if arg == STDIN {
+            if plans.iter().any(|p| p == STDIN) {
+                return Err(Error::Usage(
+                    "standard input (-) can be read only once".into(),
+                ));
+            }
+            plans.push(arg.clone());
+            continue;
+        }
         let path = Path::new(arg);
         let meta = std::fs::metadata(path).map_err(|e| Error::io(arg.clone(), e))?;
         if meta.is_dir() {

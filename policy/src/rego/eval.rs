@@ -6,6 +6,7 @@ use super::results::{findings_from_value, ExceptionSet, TargetContext};
 use crate::error::Error;
 use crate::finding::Finding;
 use crate::plan::Plan;
+use rayon::prelude::*;
 use serde_json::Value as Json;
 
 impl RegoPolicies {
@@ -24,32 +25,38 @@ impl RegoPolicies {
             plan: plan.path.clone(),
             message: plan.redactor.scrub(&message),
         };
-        let mut engine = self.engine.clone();
-        let mut dbre = regorus::Value::new_object();
         let mut plan_doc = regorus::Value::new_object();
         plan_doc
             .as_object_mut()
             .map_err(|e| fail(e.to_string()))?
             .insert(regorus::Value::from("plan"), view);
-        dbre.as_object_mut()
+        let mut data = regorus::Value::new_object();
+        data.as_object_mut()
             .map_err(|e| fail(e.to_string()))?
             .insert(regorus::Value::from("dbre"), plan_doc);
-        engine
-            .add_data(dbre)
-            .map_err(|e| fail(format!("cannot add data.dbre.plan: {e:#}")))?;
-        engine.set_input(input);
 
-        let results = engine
-            .eval_query(format!("data.{COLLECTOR_PACKAGE}"), false)
-            .map_err(|e| fail(explain_missing_function(&format_regorus_error(&e))))?;
-        let collected: Json = results
-            .result
-            .first()
-            .and_then(|r| r.expressions.first())
-            .map(|e| serde_json::to_value(&e.value))
-            .transpose()
-            .map_err(|e| fail(e.to_string()))?
-            .unwrap_or(Json::Null);
+        // A big plan on a machine with cores to spare: evaluate groups of packages on
+        // separate threads (each on its own engine clone); otherwise one query does it all.
+        let parallel = plan.changes.len() >= PARALLEL_MIN_CHANGES
+            && !self.group_packages.is_empty()
+            && rayon::current_num_threads() > 1;
+        let collected = if parallel {
+            let parts: Vec<Result<Json, Error>> = self
+                .group_packages
+                .par_iter()
+                .map(|package| self.collect(package, &data, &input).map_err(&fail))
+                .collect();
+            let mut merged = serde_json::Map::new();
+            for part in parts {
+                if let Json::Object(map) = part? {
+                    merged.extend(map);
+                }
+            }
+            Json::Object(merged)
+        } else {
+            self.collect(COLLECTOR_PACKAGE, &data, &input)
+                .map_err(&fail)?
+        };
 
         let exceptions: std::collections::BTreeMap<&str, ExceptionSet> = self
             .exceptions
@@ -77,4 +84,33 @@ impl RegoPolicies {
         }
         Ok(findings)
     }
+
+    /// Evaluates one collector package on a fresh clone of the base engine.
+    fn collect(
+        &self,
+        package: &str,
+        data: &regorus::Value,
+        input: &regorus::Value,
+    ) -> Result<Json, String> {
+        let mut engine = self.engine.clone();
+        engine
+            .add_data(data.clone())
+            .map_err(|e| format!("cannot add data.dbre.plan: {e:#}"))?;
+        engine.set_input(input.clone());
+        let results = engine
+            .eval_query(format!("data.{package}"), false)
+            .map_err(|e| explain_missing_function(&format_regorus_error(&e)))?;
+        let value = results
+            .result
+            .first()
+            .and_then(|r| r.expressions.first())
+            .map(|e| serde_json::to_value(&e.value))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        Ok(value.unwrap_or(Json::Null))
+    }
 }
+
+/// Plans with fewer resource changes are evaluated on one thread: splitting costs a clone and
+/// preparation of the engine per group, which only pays off on big plans.
+const PARALLEL_MIN_CHANGES: usize = 1000;

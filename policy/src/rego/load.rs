@@ -58,7 +58,13 @@ pub struct RegoPolicies {
     pub(super) builtin_rules: Vec<BuiltinRule>,
     /// User packages selected by the namespace options (for diagnostics).
     pub selected_packages: Vec<String>,
+    /// Collector packages that split the targets into groups evaluated on separate threads
+    /// for big plans (empty when there is a single group).
+    pub(super) group_packages: Vec<String>,
 }
+
+/// How many groups a big plan's rules are split into.
+const PARALLEL_GROUPS: usize = 4;
 
 /// What a package declares, merged over the files that share it.
 #[derive(Debug, Default)]
@@ -165,10 +171,32 @@ impl RegoPolicies {
             }
         }
 
-        let collector = collector_module(&targets, &exceptions);
-        engine
-            .add_policy(format!("{COLLECTOR_PACKAGE}.rego"), collector)
-            .map_err(|e| Error::Policy(format!("internal collector module: {e:#}")))?;
+        let all: Vec<&Target> = targets.iter().collect();
+        let mut collectors = vec![(COLLECTOR_PACKAGE.to_string(), all)];
+        let groups = split_by_package(&targets, PARALLEL_GROUPS);
+        let group_packages: Vec<String> = if groups.len() > 1 {
+            groups
+                .into_iter()
+                .enumerate()
+                .map(|(i, group)| {
+                    let package = format!("{COLLECTOR_PACKAGE}_{i}");
+                    collectors.push((package.clone(), group));
+                    package
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (i, (package, group)) in collectors.iter().enumerate() {
+            // Exceptions are read by the first (complete) collector and the first group.
+            let exceptions = if i <= 1 { Some(&exceptions) } else { None };
+            engine
+                .add_policy(
+                    format!("{package}.rego"),
+                    collector_module(package, group, exceptions),
+                )
+                .map_err(|e| Error::Policy(format!("internal collector module: {e:#}")))?;
+        }
 
         Ok(RegoPolicies {
             engine,
@@ -176,6 +204,7 @@ impl RegoPolicies {
             exceptions,
             builtin_rules,
             selected_packages,
+            group_packages,
         })
     }
 
@@ -278,18 +307,41 @@ pub(super) fn describe_packages(
     Ok(packages)
 }
 
-/// `package dbre_internal_collector` with one rule per target: `r0 := data["main"]["deny"]`.
-/// Evaluating this package once evaluates every target with a shared rule cache; a target whose
-/// rule is undefined simply leaves its key out.
-fn collector_module(targets: &[Target], exceptions: &BTreeMap<String, String>) -> String {
-    let mut text = format!("package {COLLECTOR_PACKAGE}\n\nimport rego.v1\n\n");
+/// `package <name>` with one rule per target: `r0 := data["main"]["deny"]`. Evaluating this
+/// package once evaluates its targets with a shared rule cache; a target whose rule is
+/// undefined simply leaves its key out.
+fn collector_module(
+    package: &str,
+    targets: &[&Target],
+    exceptions: Option<&BTreeMap<String, String>>,
+) -> String {
+    let mut text = format!("package {package}\n\nimport rego.v1\n\n");
     for t in targets {
         let _ = writeln!(text, "{} := {}", t.key, rule_ref(&t.package, &t.rule));
     }
-    for (package, key) in exceptions {
+    for (package, key) in exceptions.into_iter().flatten() {
         let _ = writeln!(text, "{key} := {}", rule_ref(package, "exception"));
     }
     text
+}
+
+/// Splits targets into at most `n` groups of whole packages (rules of one package often share
+/// helper rules, which a group computes once), balancing the number of rules per group:
+/// largest package first, each to the group with the fewest rules so far.
+fn split_by_package(targets: &[Target], n: usize) -> Vec<Vec<&Target>> {
+    let mut packages: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
+    for t in targets {
+        packages.entry(t.package.as_str()).or_default().push(t);
+    }
+    let mut units: Vec<Vec<&Target>> = packages.into_values().collect();
+    units.sort_by_key(|unit| std::cmp::Reverse(unit.len()));
+    let mut groups: Vec<Vec<&Target>> = vec![Vec::new(); n.min(units.len())];
+    for unit in units {
+        if let Some(smallest) = groups.iter_mut().min_by_key(|g| g.len()) {
+            smallest.extend(unit);
+        }
+    }
+    groups
 }
 
 fn rule_ref(package: &str, rule: &str) -> String {

@@ -14,6 +14,8 @@ mod results;
 mod rules;
 mod scan;
 mod testing;
+#[cfg(test)]
+mod tests;
 
 pub use data::load_data_documents;
 pub use diagnostic::format_regorus_error;

@@ -6,7 +6,7 @@
 # written as JSON (so deletes, replaces, moves and forgets are real). Usage:
 #   scripts/make-policy-fixtures.sh            # all scenarios
 #   TERRAFORM=/path/to/terraform scripts/make-policy-fixtures.sh
-# The output is normalised (timestamp removed) so that re-running it gives a stable diff.
+# The output is normalised (no timestamp, numbered ids) so that re-running it gives no diff.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -242,15 +242,20 @@ plan_last() {
 	normalise "$d/plan.json" "$out/$name.json"
 }
 
-# Drop the timestamp so regenerating gives a stable diff; pretty-print for reviewable diffs.
+# Drop the timestamp and number terraform_data's random ids in order of appearance, so that
+# regenerating gives no diff; pretty-print for reviewable diffs.
 normalise() {
 	python3 - "$1" "$2" <<'PY'
-import json, sys
+import json, re, sys
 plan = json.load(open(sys.argv[1]))
 plan.pop("timestamp", None)
+text = json.dumps(plan, indent=1, sort_keys=True)
+ids = {}
+def stable(m):
+    return ids.setdefault(m.group(0), "00000000-0000-4000-8000-%012d" % (len(ids) + 1))
+text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", stable, text)
 with open(sys.argv[2], "w") as f:
-    json.dump(plan, f, indent=1, sort_keys=True)
-    f.write("\n")
+    f.write(text + "\n")
 PY
 	echo "wrote ${2#"$root"/}"
 }

@@ -9,7 +9,8 @@ opa-golib-python-bindings wheel, which embeds OPA) the way conftest does:
     warnings of ^warn(_[a-zA-Z0-9]+)*$, in the policy's package (its namespace);
   * a value is a string message or an object whose "msg" is the message;
   * `exception` rules (sets of lists of rule names without their deny_/violation_/warn_
-    prefix, "" for the bare family name) suppress whole rules for the input.
+    prefix, "" for the bare family name) suppress whole rules for the input; their messages are
+    kept under "waived" (dbre reports them as waived findings).
 Writes policy/tests/data/differential/golden/<policy stem>.json. Run through scripts/opa-golden.sh,
 which installs the bindings offline into a cache directory.
 """
@@ -56,7 +57,7 @@ def evaluate(engine, namespace, plan, where):
     excepted = set()
     for rules in doc.get("exception", []) or []:
         excepted.update(rules)
-    out = {"failures": [], "warnings": [], "exceptions": [], "rules": {}}
+    out = {"failures": [], "warnings": [], "exceptions": [], "waived": [], "rules": {}}
     for rule in sorted(doc):
         kind = "failures" if FAILURE.match(rule) else "warnings" if WARNING.match(rule) else None
         if kind is None:
@@ -68,11 +69,13 @@ def evaluate(engine, namespace, plan, where):
         if exception_name(rule) in excepted:
             if msgs:
                 out["exceptions"].append(rule)
+                out["waived"].extend(msgs)
             continue
         out["rules"][rule] = msgs
         out[kind].extend(msgs)
     out["failures"].sort()
     out["warnings"].sort()
+    out["waived"].sort()
     return out
 
 

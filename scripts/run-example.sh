@@ -79,15 +79,37 @@ unset TF_PLUGIN_CACHE_DIR
 
 tf() { say "terraform $*"; "$DBRE_TERRAFORM" -chdir="$work/config" "$@"; }
 
-policy_check() {
-    # The skeleton CLI accepts anything, so look for real help text before trusting it.
-    # TODO(lead): confirm the policy CLI's final arguments once policy/ lands.
-    if "$bin_dir/dbre" policy check --help 2>&1 | grep -qi "usage"; then
-        say "dbre policy check $1"
-        "$bin_dir/dbre" policy check "$1"
+# The example's variables: the connection (the same values the PG* variables already give the
+# provider, passed explicitly to show the variable route) and the app login's write-only
+# password, fresh for this run. It is ephemeral, so it must be supplied again at apply time;
+# the environment does that.
+export TF_VAR_pg_host="$PGHOST" TF_VAR_pg_port="$PGPORT" TF_VAR_pg_username="$PGUSER" \
+    TF_VAR_pg_password="$PGPASSWORD" TF_VAR_pg_database="$PGDATABASE" TF_VAR_pg_sslmode="$PGSSLMODE"
+app_password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+export TF_VAR_app_password="$app_password"
+
+# What the provider promised, checked the way a user would.
+check_applied() {
+    local psql="$PG_BIN_DIR/psql"
+    [[ -x "$psql" ]] || psql="$(command -v psql || true)"
+    if [[ -n "$psql" ]]; then
+        PGUSER=app PGPASSWORD="$app_password" "$psql" -XtAc "SELECT 'app logs in as ' || current_user" \
+            || die "the app role cannot log in with the password just applied"
     else
-        todo+=("dbre policy check is not implemented yet: policy step skipped")
+        todo+=("psql not found: the app login check was skipped")
     fi
+    if grep -qF "$app_password" "$work/config/terraform.tfstate" "$work/plan.json"; then
+        die "the write-only password reached the state or the plan JSON"
+    fi
+    say "the write-only password is in neither the state nor the plan JSON"
+    tf output -no-color
+}
+
+policy_check() {
+    # The pull-request gate: built-in database guardrails on the saved plan. A failure stops the
+    # run before anything is applied, exactly as it would block a merge.
+    say "dbre policy check $1"
+    "$bin_dir/dbre" policy check "$1" || die "dbre policy check found failures in the plan"
 }
 
 if [[ -d "$example" ]]; then
@@ -100,6 +122,7 @@ if [[ -d "$example" ]]; then
     say "plan JSON: $work/plan.json ($(wc -c <"$work/plan.json") bytes)"
     policy_check "$work/plan.json"
     tf apply -input=false -no-color "$work/tfplan"
+    check_applied
     # The next plan must be empty: the provider converged.
     set +e
     tf plan -input=false -no-color -detailed-exitcode

@@ -31,37 +31,79 @@ destroyed(types) := [r |
 ]
 
 # The path split into segments; list indexes become numbers so object.get can walk lists.
-segments(path) := [seg |
-	some s in split(path, ".")
-	seg := _segment(s)
-]
+segments(path) := [_segment(s) | some s in split(path, ".")]
 
-_segment(s) := to_number(s) if regex.match(`^[0-9]+$`, s)
+_segment(s) := to_number(s) if _digits(s)
 
 else := s
 
+_digits(s) if {
+	s != ""
+	trim_left(s, "0123456789") == ""
+}
+
+# object.get key for a path: plain attribute names (the common case) need no splitting.
+_key(path) := path if not contains(path, ".")
+
+else := segments(path)
+
 # The planned value at path, or null when it is absent or null. Unknown values are absent from
 # r.after, so check unknown(r, path) before reading a null as "not set".
-value(r, path) := object.get(r.after, segments(path), null) if is_object(r.after)
-
-else := null
+value(r, path) := v if {
+	is_object(r.after)
+	v := object.get(r.after, _key(path), null)
+} else := null
 
 # The prior value at path (null for creates).
-before_value(r, path) := object.get(r.before, segments(path), null) if is_object(r.before)
-
-else := null
+before_value(r, path) := v if {
+	is_object(r.before)
+	v := object.get(r.before, _key(path), null)
+} else := null
 
 # True when the value at path, or any block/list containing it, is known only after apply.
-unknown(r, path) if _any_prefix_in(object.get(r, "unknown", {}), path)
+unknown(r, path) if r.unknown[path] == true
+
+unknown(r, path) if {
+	contains(path, ".")
+	_any_prefix_in(r.unknown, path)
+}
 
 # True when the value at path, or any block/list containing it, is sensitive.
-sensitive(r, path) if _any_prefix_in(object.get(r, "sensitive", {}), path)
+sensitive(r, path) if r.sensitive[path] == true
+
+sensitive(r, path) if {
+	contains(path, ".")
+	_any_prefix_in(r.sensitive, path)
+}
 
 _any_prefix_in(paths, path) if {
 	segs := split(path, ".")
 	some i, _ in segs
 	paths[concat(".", array.slice(segs, 0, i + 1))] == true
 }
+
+# Precomputed lookups for a fixed path, for guardrails that check nested attributes of many
+# resources: build them once in a rule (rules are cached, functions are not) and use
+# value_at/unknown_at, which then need no string splitting per resource.
+path_info(path) := {
+	"path": path,
+	"key": _key(path),
+	"prefixes": [concat(".", array.slice(segs, 0, i + 1)) | segs := split(path, "."); some i, _ in segs],
+}
+
+value_at(r, info) := object.get(r.after, info.key, null) if is_object(r.after)
+
+else := null
+
+unknown_at(r, info) if {
+	some p in info.prefixes
+	r.unknown[p] == true
+}
+
+# v, or d when v is null.
+or_default(v, d) := v if v != null
+
+else := d
 
 # Set at path: planned and not null.
 set(r, path) if value(r, path) != null

@@ -15,27 +15,25 @@ metadata := {
 	"resource_types": ["aws_db_instance", "aws_rds_cluster"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
-	not lib.unknown(r, "backup_retention_period")
-	days := lib.value(r, "backup_retention_period")
-	_too_short(days)
+	some r in _planned
+	not r.unknown.backup_retention_period
+	days := object.get(r.after, "backup_retention_period", null)
+	not days >= _min_days
 	f := lib.finding(r, "backup_retention_period", sprintf("%s: backup_retention_period is %s; keep backups at least %d days", [r.address, _wording(days), _min_days]))
-}
-
-_too_short(days) if days == null
-
-_too_short(days) if {
-	is_number(days)
-	days < _min_days
 }
 
 _wording(days) := "not set (AWS keeps 1 day)" if days == null
 
+else := "1 day" if days == 1
+
 else := sprintf("%v days", [days])
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "backup_retention_period")
+	some r in _planned
+	r.unknown.backup_retention_period
 	f := lib.unknown_finding(r, "backup_retention_period", "the backup retention")
 }

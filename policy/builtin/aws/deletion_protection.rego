@@ -13,15 +13,18 @@ metadata := {
 	"resource_types": ["aws_db_instance", "aws_rds_cluster"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
-	not lib.unknown(r, "deletion_protection")
-	lib.value(r, "deletion_protection") != true
+	some r in _planned
+	not r.after.deletion_protection == true
+	not r.unknown.deletion_protection
 	f := lib.finding(r, "deletion_protection", sprintf("%s: deletion_protection is not true; a destroy or forced replacement deletes the database", [r.address]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "deletion_protection")
+	some r in _planned
+	r.unknown.deletion_protection
 	f := lib.unknown_finding(r, "deletion_protection", "whether deletion protection is on")
 }

@@ -12,14 +12,17 @@ metadata := {
 	"resource_types": ["aws_db_instance", "aws_rds_cluster"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.value(r, "skip_final_snapshot") == true
+	some r in _planned
+	r.after.skip_final_snapshot == true
 	f := lib.finding(r, "skip_final_snapshot", sprintf("%s: skip_final_snapshot = true; deleting the database would leave no snapshot", [r.address]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "skip_final_snapshot")
+	some r in _planned
+	r.unknown.skip_final_snapshot
 	f := lib.unknown_finding(r, "skip_final_snapshot", "whether a final snapshot is kept")
 }

@@ -23,18 +23,21 @@ metadata := {
 	"resource_types": sort(object.keys(_path)),
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	path := _path[r.type]
-	lib.set(r, path)
-	not lib.sensitive(r, path)
+	r.after[path] != null
+	not r.sensitive[path]
 	f := lib.finding(r, path, sprintf("%s: %s is in the plan and not marked sensitive, so Terraform prints it; use manage_master_user_password or a write-only password", [r.address, path]))
 }
 
 warn contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	path := _path[r.type]
-	lib.set(r, path)
-	lib.sensitive(r, path)
+	r.after[path] != null
+	r.sensitive[path]
 	f := lib.finding(r, path, sprintf("%s: %s is stored in clear text in the plan file and state (masked on screen only); use manage_master_user_password or a write-only password", [r.address, path]))
 }

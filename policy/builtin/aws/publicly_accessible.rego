@@ -13,14 +13,17 @@ metadata := {
 	"resource_types": ["aws_db_instance", "aws_rds_cluster_instance"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.value(r, "publicly_accessible") == true
+	some r in _planned
+	r.after.publicly_accessible == true
 	f := lib.finding(r, "publicly_accessible", sprintf("%s: publicly_accessible = true gives the database a public endpoint", [r.address]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "publicly_accessible")
+	some r in _planned
+	r.unknown.publicly_accessible
 	f := lib.unknown_finding(r, "publicly_accessible", "whether the database gets a public endpoint")
 }

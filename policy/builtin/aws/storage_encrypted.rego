@@ -13,15 +13,18 @@ metadata := {
 	"resource_types": ["aws_db_instance", "aws_rds_cluster"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
-	not lib.unknown(r, "storage_encrypted")
-	lib.value(r, "storage_encrypted") != true
+	some r in _planned
+	not r.after.storage_encrypted == true
+	not r.unknown.storage_encrypted
 	f := lib.finding(r, "storage_encrypted", sprintf("%s: storage_encrypted is not true; data and snapshots are stored unencrypted", [r.address]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "storage_encrypted")
+	some r in _planned
+	r.unknown.storage_encrypted
 	f := lib.unknown_finding(r, "storage_encrypted", "whether the storage is encrypted")
 }

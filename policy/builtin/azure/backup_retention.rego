@@ -8,6 +8,8 @@ import rego.v1
 _min_days := 7
 
 # Retention attribute per type; unset means Azure's default of 7 days.
+_info := {t: lib.path_info(p) | some t, p in _path}
+
 _path := {
 	"azurerm_postgresql_flexible_server": "backup_retention_days",
 	"azurerm_postgresql_server": "backup_retention_days",
@@ -25,18 +27,21 @@ metadata := {
 	"resource_types": sort(object.keys(_path)),
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	path := _path[r.type]
-	days := lib.value(r, path)
+	days := lib.value_at(r, _info[r.type])
 	is_number(days)
 	days < _min_days
-	f := lib.finding(r, path, sprintf("%s: backups are kept %v days; keep them at least %d days", [r.address, days, _min_days]))
+	f := lib.finding(r, path, sprintf("%s: %s is %v; keep backups at least %d days", [r.address, path, days, _min_days]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	path := _path[r.type]
-	lib.unknown(r, path)
+	lib.unknown_at(r, _info[r.type])
 	f := lib.unknown_finding(r, path, "the backup retention")
 }

@@ -11,7 +11,9 @@ import rego.v1
 
 # Per type: the attribute that must be true or false for Entra-only authentication, the value it
 # must have, and the value Azure assumes when it is unset.
-_checks := {
+_checks := {t: [object.union(c, lib.path_info(c.path)) | some c in cs] | some t, cs in _plain_checks}
+
+_plain_checks := {
 	"azurerm_mssql_server": [{"path": "azuread_administrator.0.azuread_authentication_only", "want": true, "default": false}],
 	"azurerm_mssql_managed_instance": [{"path": "azure_active_directory_administrator.0.azuread_authentication_only_enabled", "want": true, "default": false}],
 	"azurerm_postgresql_flexible_server": [
@@ -25,29 +27,29 @@ metadata := {
 	"severity": "medium",
 	"title": "Entra-only authentication for Azure databases",
 	"description": "Azure SQL servers and managed instances must enable Microsoft Entra-only authentication (azuread_authentication_only); PostgreSQL flexible servers must enable Entra authentication and disable password authentication.",
-	"resource_types": sort(object.keys(_checks)),
+	"resource_types": sort(object.keys(_plain_checks)),
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	some c in _checks[r.type]
-	not lib.unknown(r, c.path)
-	v := _effective(r, c)
+	set := lib.value_at(r, c)
+	v := lib.or_default(set, c["default"])
 	v != c.want
-	f := lib.finding(r, c.path, sprintf("%s: %s is %v%s; database logins must use Microsoft Entra ID only", [r.address, c.path, v, _defaulted(r, c)]))
+	not lib.unknown_at(r, c)
+	f := lib.finding(r, c.path, sprintf("%s: %s is %v%s; database logins must use Microsoft Entra ID only", [r.address, c.path, v, _defaulted(set)]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	some c in _checks[r.type]
-	lib.unknown(r, c.path)
+	lib.unknown_at(r, c)
 	f := lib.unknown_finding(r, c.path, "whether only Entra ID logins are accepted")
 }
 
-_effective(r, c) := lib.value(r, c.path) if lib.set(r, c.path)
+_defaulted(set) := " (not set)" if set == null
 
-else := c["default"]
-
-_defaulted(r, c) := "" if lib.set(r, c.path)
-
-else := " (not set)"
+else := ""

@@ -14,6 +14,10 @@ _flag_types := [
 	"azurerm_mariadb_server",
 ]
 
+_servers := lib.planned(_flag_types)
+
+_databases := lib.planned(["azurerm_mssql_database"])
+
 # azurerm_mssql_database: backup storage redundancy, default "Geo".
 _local_storage := {"local", "zone"}
 
@@ -26,9 +30,9 @@ metadata := {
 }
 
 warn contains f if {
-	some r in lib.planned(_flag_types)
-	not lib.unknown(r, "geo_redundant_backup_enabled")
-	lib.value(r, "geo_redundant_backup_enabled") != true
+	some r in _servers
+	not r.after.geo_redundant_backup_enabled == true
+	not r.unknown.geo_redundant_backup_enabled
 	f := lib.finding(r, "geo_redundant_backup_enabled", sprintf(
 		"%s: geo_redundant_backup_enabled is not true; backups are lost with the region (and this can only be set when the server is created)",
 		[r.address],
@@ -36,8 +40,8 @@ warn contains f if {
 }
 
 warn contains f if {
-	some r in lib.planned(["azurerm_mssql_database"])
-	lib.lower_str(lib.value(r, "storage_account_type")) in _local_storage
+	some r in _databases
+	lib.lower_str(r.after.storage_account_type) in _local_storage
 	f := lib.finding(r, "storage_account_type", sprintf(
 		"%s: storage_account_type = %q keeps backups in one region; use Geo or GeoZone",
 		[r.address, lib.value(r, "storage_account_type")],
@@ -45,13 +49,13 @@ warn contains f if {
 }
 
 indeterminate contains f if {
-	some r in lib.planned(_flag_types)
-	lib.unknown(r, "geo_redundant_backup_enabled")
+	some r in _servers
+	r.unknown.geo_redundant_backup_enabled
 	f := lib.unknown_finding(r, "geo_redundant_backup_enabled", "whether backups are geo-redundant")
 }
 
 indeterminate contains f if {
-	some r in lib.planned(["azurerm_mssql_database"])
-	lib.unknown(r, "storage_account_type")
+	some r in _databases
+	r.unknown.storage_account_type
 	f := lib.unknown_finding(r, "storage_account_type", "whether backups are geo-redundant")
 }

@@ -31,25 +31,24 @@ metadata := {
 	"resource_types": sort(object.keys(_checks)),
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	some c in _checks[r.type]
-	not lib.unknown(r, c.path)
-	v := _effective(r, c)
+	not r.unknown[c.path]
+	v := lib.or_default(object.get(r.after, c.path, null), c["default"])
 	_weak(v, c.weak)
 	f := lib.finding(r, c.path, sprintf("%s: %s = %v allows connections without TLS 1.2", [r.address, c.path, v]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	some c in _checks[r.type]
-	lib.unknown(r, c.path)
+	r.unknown[c.path]
 	f := lib.unknown_finding(r, c.path, "the minimum TLS version")
 }
-
-_effective(r, c) := lib.value(r, c.path) if lib.set(r, c.path)
-
-else := c["default"]
 
 _weak(v, weak) if lib.lower_str(v) in weak
 

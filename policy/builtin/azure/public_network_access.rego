@@ -26,25 +26,28 @@ metadata := {
 	"resource_types": sort(object.keys(_attribute)),
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	a := _attribute[r.type]
-	not lib.unknown(r, a.path)
-	_effective(r, a) == true
-	f := lib.finding(r, a.path, sprintf("%s: %s is true%s; the server accepts connections from the internet", [r.address, a.path, _defaulted(r, a)]))
+	r.after[a.path] == true
+	f := lib.finding(r, a.path, sprintf("%s: %s is true; the server accepts connections from the internet", [r.address, a.path]))
+}
+
+deny contains f if {
+	some r in _planned
+	a := _attribute[r.type]
+	a["default"] == true
+	object.get(r.after, a.path, null) == null
+	not r.unknown[a.path]
+	f := lib.finding(r, a.path, sprintf("%s: %s is not set and Azure's default is true; the server accepts connections from the internet", [r.address, a.path]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	a := _attribute[r.type]
-	lib.unknown(r, a.path)
+	r.unknown[a.path]
 	f := lib.unknown_finding(r, a.path, "whether the server is reachable from the internet")
 }
-
-_effective(r, a) := lib.value(r, a.path) if lib.set(r, a.path)
-
-else := a["default"]
-
-_defaulted(r, a) := "" if lib.set(r, a.path)
-
-else := " (Azure's default when it is not set)"

@@ -13,7 +13,7 @@ test_unset_on_mssql_server_defaults_to_public if {
 	r := mock.create("azurerm_mssql_server", "sql", {"name": "sql", "public_network_access_enabled": null})
 	fs := deny with data.dbre.plan as mock.plan([r])
 	some f in fs
-	contains(f.msg, "default")
+	contains(f.msg, "default is true")
 }
 
 test_managed_instance_public_endpoint_denied if {

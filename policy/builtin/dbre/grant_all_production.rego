@@ -17,19 +17,30 @@ metadata := {
 	"resource_types": ["dbre_grant", "dbre_default_privileges"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 _all_privileges := {"ALL", "ALL PRIVILEGES"}
 
+# Matching globs is the costly part: do it once per distinct database name, not per grant.
+_production := {db |
+	some db in {d | some r in _planned; d := r.after.database; is_string(d)}
+	lib.production_database(db)
+}
+
 _grants_all(r) if {
-	privs := lib.value(r, "privileges")
-	is_array(privs)
-	count(lib.upper_set(privs) & _all_privileges) > 0
+	some p in r.after.privileges
+	is_string(p)
+	upper(trim_space(p)) in _all_privileges
 }
 
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
-	_grants_all(r)
-	db := lib.value(r, "database")
-	lib.production_database(db)
+	some r in _planned
+	some p in r.after.privileges
+	is_string(p)
+	upper(trim_space(p)) in _all_privileges
+	db := r.after.database
+	db in _production
 	f := lib.finding(r, "privileges", sprintf(
 		"%s: grants ALL privileges on production database %q; list the privileges the role needs",
 		[r.address, db],
@@ -37,15 +48,15 @@ deny contains f if {
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
+	r.unknown.database
 	_grants_all(r)
-	lib.unknown(r, "database")
 	f := lib.unknown_finding(r, "database", "whether ALL is granted on a production database")
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "privileges")
-	lib.production_database(lib.value(r, "database"))
+	some r in _planned
+	r.unknown.privileges
+	r.after.database in _production
 	f := lib.unknown_finding(r, "privileges", "whether ALL is granted on a production database")
 }

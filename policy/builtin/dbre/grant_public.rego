@@ -13,19 +13,26 @@ metadata := {
 	"resource_types": ["dbre_grant", "dbre_default_privileges"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 _allowed := {"CONNECT", "USAGE"}
 
 _public(r) if {
-	lib.lower_str(lib.value(r, "role")) == "public"
+	is_string(r.after.role)
+	upper(trim_space(r.after.role)) == "PUBLIC"
 }
 
-_privileges(r) := lib.upper_set(lib.value(r, "privileges")) if is_array(lib.value(r, "privileges"))
+_privileges(r) := lib.upper_set(r.after.privileges) if is_array(r.after.privileges)
 
 else := set()
 
+# _public(r) inlined: this body runs for every grant of the plan.
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
-	_public(r)
+	some r in _planned
+	role := r.after.role
+	is_string(role)
+	upper(trim_space(role)) == "PUBLIC"
 	bad := _privileges(r) - _allowed
 	count(bad) > 0
 	f := lib.finding(r, "privileges", sprintf(
@@ -36,28 +43,24 @@ deny contains f if {
 
 # privileges unknown (or some element unknown) while the grantee is PUBLIC.
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
+	r.unknown.privileges
 	_public(r)
-	lib.unknown(r, "privileges")
 	f := lib.unknown_finding(r, "privileges", "what is granted to PUBLIC")
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	_unknown_privilege_element(r)
-	_public(r)
-	f := lib.unknown_finding(r, "privileges", "what is granted to PUBLIC")
-}
-
-_unknown_privilege_element(r) if {
+	some r in _planned
 	some p, _ in r.unknown
 	startswith(p, "privileges.")
+	_public(r)
+	f := lib.unknown_finding(r, "privileges", "what is granted to PUBLIC")
 }
 
 # The grantee unknown while something beyond CONNECT/USAGE is granted.
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "role")
+	some r in _planned
+	r.unknown.role
 	count(_privileges(r) - _allowed) > 0
 	f := lib.unknown_finding(r, "role", "whether these privileges go to PUBLIC")
 }

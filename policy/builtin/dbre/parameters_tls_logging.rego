@@ -47,40 +47,46 @@ _problem("tls_version", v) := "allows TLS below 1.2" if {
 	trim_space(part) in _weak_tls
 }
 
-# Every known parameter setting: {r, attribute, name, value}.
-_settings contains s if {
-	some r in lib.planned(["dbre_parameter_set"])
-	params := lib.value(r, "parameters")
-	is_object(params)
-	some k, v in params
-	s := {"r": r, "attribute": sprintf("parameters.%s", [k]), "name": lower(k), "value": v}
-}
+_sets := lib.planned(["dbre_parameter_set"])
 
-_settings contains s if {
-	some r in lib.planned(_per_parameter_types)
-	name := lib.value(r, "name")
-	is_string(name)
-	s := {"r": r, "attribute": "value", "name": lower(name), "value": lib.value(r, "value")}
-}
+_per_parameter := lib.planned(_per_parameter_types)
 
+# dbre_parameter_set: one finding per offending entry of the parameters map.
 deny contains f if {
-	some s in _settings
-	s.name in _watched
-	not lib.sensitive(s.r, s.attribute)
-	why := _problem(s.name, s.value)
-	f := lib.finding(s.r, s.attribute, sprintf("%s: %s = %q %s", [s.r.address, s.name, sprintf("%v", [s.value]), why]))
+	some r in _sets
+	some k, v in r.after.parameters
+	name := lower(k)
+	name in _watched
+	attribute := concat(".", ["parameters", k])
+	not r.sensitive[attribute]
+	why := _problem(name, v)
+	f := _finding(r, attribute, name, v, why)
 }
+
+# azurerm_*_configuration: one resource per parameter.
+deny contains f if {
+	some r in _per_parameter
+	is_string(r.after.name)
+	name := lower(r.after.name)
+	name in _watched
+	not r.sensitive.value
+	v := object.get(r.after, "value", null)
+	why := _problem(name, v)
+	f := _finding(r, "value", name, v, why)
+}
+
+_finding(r, attribute, name, v, why) := lib.finding(r, attribute, sprintf("%s: %s = %q %s", [r.address, name, sprintf("%v", [v]), why]))
 
 # A whole parameters map known only after apply.
 indeterminate contains f if {
-	some r in lib.planned(["dbre_parameter_set"])
-	r.unknown.parameters == true
+	some r in _sets
+	r.unknown.parameters
 	f := lib.unknown_finding(r, "parameters", "whether TLS and connection logging stay on")
 }
 
 # One watched parameter of the map known only after apply.
 indeterminate contains f if {
-	some r in lib.planned(["dbre_parameter_set"])
+	some r in _sets
 	some path, _ in r.unknown
 	startswith(path, "parameters.")
 	name := lower(substring(path, count("parameters."), -1))
@@ -90,10 +96,10 @@ indeterminate contains f if {
 
 # A watched per-parameter resource whose value is known only after apply.
 indeterminate contains f if {
-	some r in lib.planned(_per_parameter_types)
-	name := lib.value(r, "name")
+	some r in _per_parameter
+	r.unknown.value
+	name := r.after.name
 	is_string(name)
 	lower(name) in _watched
-	lib.unknown(r, "value")
 	f := lib.unknown_finding(r, "value", sprintf("whether %s stays safe", [name]))
 }

@@ -13,24 +13,22 @@ metadata := {
 	"resource_types": ["dbre_role"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 # password_wo itself is write-only: it is always null in plans, its version is what shows.
 _credentials := ["valid_until", "password_wo_version"]
 
-_login(r) if lib.value(r, "login") == true
+_covered(r) if _known_covered(r)
 
 _covered(r) if {
 	some attr in _credentials
-	lib.set(r, attr)
-}
-
-_covered(r) if {
-	some attr in _credentials
-	lib.unknown(r, attr)
+	r.unknown[attr]
 }
 
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
-	_login(r)
+	some r in _planned
+	r.after.login == true
 	not _covered(r)
 	f := lib.finding(r, "valid_until", sprintf(
 		"%s: login role has neither valid_until nor a write-only password (password_wo + password_wo_version)",
@@ -40,23 +38,23 @@ deny contains f if {
 
 # login itself unknown: only a problem if the role has no expiry or write-only password either.
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	lib.unknown(r, "login")
+	some r in _planned
+	r.unknown.login
 	not _covered(r)
 	f := lib.unknown_finding(r, "login", "whether the role needs valid_until or a write-only password")
 }
 
 # Login role whose only coverage is an unknown value: we cannot tell whether it ends up null.
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
-	_login(r)
+	some r in _planned
+	r.after.login == true
 	not _known_covered(r)
 	some attr in _credentials
-	lib.unknown(r, attr)
+	r.unknown[attr]
 	f := lib.unknown_finding(r, attr, "whether the login role expires or uses a write-only password")
 }
 
 _known_covered(r) if {
 	some attr in _credentials
-	lib.set(r, attr)
+	r.after[attr] != null
 }

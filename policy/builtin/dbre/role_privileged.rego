@@ -13,21 +13,24 @@ metadata := {
 	"resource_types": ["dbre_role"],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 _attributes := {
 	"superuser": "SUPERUSER bypasses every permission check",
 	"replication": "REPLICATION can stream every database of the server",
 }
 
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	some attr, why in _attributes
-	lib.value(r, attr) == true
+	r.after[attr] == true
 	f := lib.finding(r, attr, sprintf("%s: role sets %s = true (%s)", [r.address, attr, why]))
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	some attr, _ in _attributes
-	lib.unknown(r, attr)
+	r.unknown[attr]
 	f := lib.unknown_finding(r, attr, "whether the role is privileged")
 }

@@ -22,6 +22,9 @@ metadata := {
 	],
 }
 
+# Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
+_planned := lib.planned(metadata.resource_types)
+
 _min_grace := 60
 
 _block := "read_write_endpoint_failover_policy.0"
@@ -33,7 +36,7 @@ _grace_path := concat(".", [_block, "grace_minutes"])
 _automatic(r) if lib.lower_str(lib.value(r, _mode_path)) == "automatic"
 
 deny contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	_automatic(r)
 	not lib.unknown(r, _grace_path)
 	grace := lib.value(r, _grace_path)
@@ -52,14 +55,14 @@ _too_short(grace) if {
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	_automatic(r)
 	lib.unknown(r, _grace_path)
 	f := lib.unknown_finding(r, _grace_path, "the automatic failover grace period")
 }
 
 indeterminate contains f if {
-	some r in lib.planned(metadata.resource_types)
+	some r in _planned
 	lib.unknown(r, _mode_path)
 	not _safe_grace(r)
 	f := lib.unknown_finding(r, _mode_path, "whether failover is automatic with a short grace period")

@@ -1,0 +1,70 @@
+# Quick start: a few PostgreSQL roles managed by dbre.
+#
+# The connection comes from variables; every one left unset falls back to libpq's environment
+# variable (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE), so
+#   export PGHOST=... PGUSER=... PGPASSWORD=...
+#   export TF_VAR_app_password="$(openssl rand -base64 24)"
+#   terraform init && terraform apply
+# works as well as a terraform.tfvars file. scripts/run-example.sh runs exactly this against a
+# throwaway PostgreSQL.
+
+terraform {
+  required_version = ">= 1.11"
+  required_providers {
+    dbre = {
+      source  = "dbre/dbre"
+      version = "0.1.0"
+    }
+  }
+}
+
+provider "dbre" {
+  postgres {
+    host     = var.pg_host
+    port     = var.pg_port
+    username = var.pg_username
+    password = var.pg_password
+    database = var.pg_database
+    sslmode  = var.pg_sslmode
+  }
+}
+
+# A group role: owns the application's objects, nobody logs in as it.
+resource "dbre_role" "app_owner" {
+  name    = "app_owner"
+  comment = "Owns the application's schema objects."
+}
+
+# The application's login. Its password is write-only: Terraform passes it to the server and
+# forgets it (it is never stored in state or plan). Bump password_version to rotate it in place.
+resource "dbre_role" "app" {
+  name                = "app"
+  login               = true
+  connection_limit    = 20
+  password_wo         = var.app_password
+  password_wo_version = var.app_password_version
+  comment             = "The application's runtime login."
+}
+
+# A read-only reporting login that expires, e.g. for a contractor.
+resource "dbre_role" "reporting" {
+  name             = "reporting"
+  login            = true
+  connection_limit = 2
+  valid_until      = "2030-01-01T00:00:00Z"
+}
+
+# A Microsoft Entra-style principal name: any legal role name works, `@` and `.` included.
+# Whatever it owns at destroy time is handed to app_owner in every database.
+resource "dbre_role" "entra_admin" {
+  name                  = "dba@contoso.com"
+  create_database       = true
+  create_role           = true
+  on_delete_reassign_to = dbre_role.app_owner.name
+}
+
+# Every role whose name starts with "app", managed by this configuration or not.
+data "dbre_roles" "app" {
+  like       = "app%"
+  depends_on = [dbre_role.app_owner, dbre_role.app]
+}

@@ -1,0 +1,14 @@
+output "app_oid" {
+  description = "The app role's oid: stable across renames."
+  value       = dbre_role.app.oid
+}
+
+output "app_roles" {
+  description = "Names of every role starting with \"app\"."
+  value       = data.dbre_roles.app.names
+}
+
+output "app_logins" {
+  description = "Which of those can log in."
+  value       = [for r in data.dbre_roles.app.roles : r.name if r.login]
+}

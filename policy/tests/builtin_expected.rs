@@ -81,7 +81,11 @@ fn expected_files() -> Vec<String> {
     for dir in PLAN_DIRS {
         let path = data_dir().join("builtin_expected").join(dir);
         for e in std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
-            let name = e.expect("dir entry").file_name().to_string_lossy().to_string();
+            let name = e
+                .expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .to_string();
             if name.ends_with(".json") {
                 out.push(format!("{dir}/{name}"));
             }
@@ -97,7 +101,11 @@ fn every_fixture_plan_has_expected_builtin_findings() {
     for dir in PLAN_DIRS {
         let path = data_dir().join("plans").join(dir);
         for e in std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
-            let name = e.expect("dir entry").file_name().to_string_lossy().to_string();
+            let name = e
+                .expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .to_string();
             if name.ends_with(".json") {
                 let plan = format!("{dir}/{name}");
                 assert!(
@@ -153,6 +161,9 @@ fn builtin_findings_match_the_opa_computed_expectations() {
 #[test]
 #[ignore = "core bug: guessed sensitivity marks of pre-0.15 plans reach data.dbre.plan, so DBRE-AWS-006 warns instead of failing (see PRE_015_PASSWORD_PLANS)"]
 fn builtin_findings_on_pre_015_plans_with_passwords() {
-    let plans: Vec<String> = PRE_015_PASSWORD_PLANS.iter().map(|p| p.to_string()).collect();
+    let plans: Vec<String> = PRE_015_PASSWORD_PLANS
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     assert!(compare(&plans) >= 10);
 }

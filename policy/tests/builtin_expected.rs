@@ -159,7 +159,6 @@ fn builtin_findings_match_the_opa_computed_expectations() {
 }
 
 #[test]
-#[ignore = "core bug: guessed sensitivity marks of pre-0.15 plans reach data.dbre.plan, so DBRE-AWS-006 warns instead of failing (see PRE_015_PASSWORD_PLANS)"]
 fn builtin_findings_on_pre_015_plans_with_passwords() {
     let plans: Vec<String> = PRE_015_PASSWORD_PLANS
         .iter()

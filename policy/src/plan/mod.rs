@@ -180,11 +180,10 @@ impl Plan {
                         rc.address, rc.change.actions
                     ),
                 })?;
-            let mut inner = rc.change;
-            if inner.before_sensitive.is_null() && inner.after_sensitive.is_null() {
-                inner.before_sensitive = paths::infer_sensitive_marks(&inner.before);
-                inner.after_sensitive = paths::infer_sensitive_marks(&inner.after);
-            }
+            // Plans older than Terraform 0.15 carry no sensitivity marks. The marks stay as
+            // Terraform wrote them (a password there really is in the plan in clear, which
+            // guardrails must see); only the redactor guesses secrets from attribute names.
+            let inner = rc.change;
             changes.push(ResourceChange {
                 module_address: rc.module_address.unwrap_or_default(),
                 mode: rc.mode.unwrap_or_else(|| "managed".into()),

@@ -1,7 +1,9 @@
 //! The sensitive values of one plan, so that no text dbre prints can carry them — not even a
 //! message a user's policy built from `input`, which is the plan unchanged.
 
-use super::paths::{for_each_leaf, for_each_marked_leaf, SENSITIVE_PLACEHOLDER};
+use super::paths::{
+    for_each_leaf, for_each_marked_leaf, infer_sensitive_marks, SENSITIVE_PLACEHOLDER,
+};
 use super::ResourceChange;
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::Value as Json;
@@ -36,8 +38,14 @@ impl Redactor {
             secrets.push(text);
         };
         for c in changes {
-            for_each_marked_leaf(&c.before, &c.before_sensitive, &mut add);
-            for_each_marked_leaf(&c.after, &c.after_sensitive, &mut add);
+            if c.before_sensitive.is_null() && c.after_sensitive.is_null() {
+                // No marks at all (Terraform before 0.15): guess secrets from attribute names.
+                for_each_marked_leaf(&c.before, &infer_sensitive_marks(&c.before), &mut add);
+                for_each_marked_leaf(&c.after, &infer_sensitive_marks(&c.after), &mut add);
+            } else {
+                for_each_marked_leaf(&c.before, &c.before_sensitive, &mut add);
+                for_each_marked_leaf(&c.after, &c.after_sensitive, &mut add);
+            }
         }
         if let Some(decls) = configuration
             .pointer("/root_module/variables")

@@ -103,7 +103,7 @@ fn accepts_format_zero_and_plans_without_changes() {
 }
 
 #[test]
-fn old_plans_without_sensitivity_get_password_like_attributes_masked() {
+fn old_plans_without_sensitivity_keep_their_marks_but_password_like_values_are_scrubbed() {
     let text = json!({
         "format_version": "0.1",
         "planned_values": {},
@@ -116,11 +116,11 @@ fn old_plans_without_sensitivity_get_password_like_attributes_masked() {
     .to_string();
     let plan = Plan::parse("old.json", &text).unwrap();
     let view = dbre_plan_view(&plan);
-    assert_eq!(
-        view["resources"][0]["after"]["password"],
-        json!(SENSITIVE_PLACEHOLDER)
-    );
+    // Terraform before 0.15 wrote the password into the plan unmarked: guardrails must see
+    // exactly that (DBRE-AWS-006 fails on it) ...
+    assert_eq!(view["resources"][0]["sensitive"], json!({}));
     assert_eq!(view["resources"][0]["after"]["engine"], json!("mysql"));
+    // ... while no output dbre prints may carry it.
     assert_eq!(
         plan.redactor.scrub("pw Password123"),
         "pw (sensitive value)"

@@ -3,7 +3,7 @@
 use crate::azure_bridge::AzurePolicies;
 use crate::error::Error;
 use crate::finding::{sort_findings, Finding, Summary};
-use crate::plan::{dbre_plan_view, Plan};
+use crate::plan::{dbre_plan_view_value, Plan};
 use crate::rego::RegoPolicies;
 use crate::waiver::Waivers;
 use rayon::prelude::*;
@@ -110,7 +110,7 @@ impl Checker<'_> {
             plan: path.to_string(),
             message: format!("{e:#}"),
         })?;
-        let view = regorus::Value::from(dbre_plan_view(&plan));
+        let view = dbre_plan_view_value(&plan);
         let mut findings = self.rego.evaluate(&plan, input, view)?;
         findings.extend(self.azure.evaluate(&plan));
         if findings.iter().any(|f| f.address.is_some()) {

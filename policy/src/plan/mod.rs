@@ -16,7 +16,7 @@ pub use lines::address_lines;
 pub use paths::{leaf_paths, mask_sensitive, SENSITIVE_PLACEHOLDER};
 pub use secrets::Redactor;
 pub use source::{SourceMap, SourceRef};
-pub use view::dbre_plan_view;
+pub use view::{dbre_plan_view, dbre_plan_view_value};
 
 use serde::Deserialize;
 use serde_json::Value as Json;

@@ -126,3 +126,37 @@ fn old_plans_without_sensitivity_keep_their_marks_but_password_like_values_are_s
         "pw (sensitive value)"
     );
 }
+
+#[test]
+fn rego_view_equals_converted_json_view() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "json") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/plans")),
+        &mut files,
+    );
+    let mut checked = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let Ok(plan) = Plan::parse(&file.to_string_lossy(), &text) else {
+            continue;
+        };
+        assert_eq!(
+            crate::plan::dbre_plan_view_value(&plan),
+            regorus::Value::from(dbre_plan_view(&plan)),
+            "{}",
+            file.display()
+        );
+        checked += 1;
+    }
+    assert!(checked > 0);
+}

@@ -3,7 +3,9 @@
 
 use super::paths::{leaf_paths, mask_sensitive};
 use super::{Action, Plan, ResourceChange};
+use rayon::prelude::*;
 use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
 
 /// The document placed at `data.dbre.plan`.
 pub fn dbre_plan_view(plan: &Plan) -> Json {
@@ -23,6 +25,47 @@ pub fn dbre_plan_view(plan: &Plan) -> Json {
         "resources": resources,
         "by_type": by_type,
     })
+}
+
+/// [`dbre_plan_view`] as the value the Rego engine reads, built without the JSON detour: each
+/// resource is converted once and shared (reference-counted) between `resources` and
+/// `by_type`, instead of deep-copying every resource into `by_type` and converting both copies.
+/// Equal to `regorus::Value::from(dbre_plan_view(plan))`.
+pub fn dbre_plan_view_value(plan: &Plan) -> regorus::Value {
+    let resources: Vec<regorus::Value> = plan
+        .changes
+        .par_iter()
+        .map(|c| regorus::Value::from(resource_view(c)))
+        .collect();
+    let mut by_type: BTreeMap<regorus::Value, Vec<regorus::Value>> = BTreeMap::new();
+    for (change, view) in plan.changes.iter().zip(&resources) {
+        by_type
+            .entry(regorus::Value::from(change.type_.as_str()))
+            .or_default()
+            .push(view.clone());
+    }
+    let by_type: BTreeMap<regorus::Value, regorus::Value> = by_type
+        .into_iter()
+        .map(|(t, list)| (t, regorus::Value::from(list)))
+        .collect();
+    let mut doc = BTreeMap::new();
+    doc.insert(
+        regorus::Value::from("format_version"),
+        regorus::Value::from(plan.format_version.as_str()),
+    );
+    doc.insert(
+        regorus::Value::from("terraform_version"),
+        regorus::Value::from(plan.terraform_version.as_str()),
+    );
+    doc.insert(
+        regorus::Value::from("resources"),
+        regorus::Value::from(resources),
+    );
+    doc.insert(
+        regorus::Value::from("by_type"),
+        regorus::Value::from(by_type),
+    );
+    regorus::Value::from(doc)
 }
 
 fn resource_view(c: &ResourceChange) -> Json {

@@ -5,7 +5,7 @@
 use crate::azure_policy::{self, AzureDefinition, Effect, ResourceInput, Tri};
 use crate::error::Error;
 use crate::finding::{Finding, Outcome, PolicyLocation, Severity};
-use crate::plan::{Action, Plan};
+use crate::plan::Plan;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -53,7 +53,7 @@ impl AzurePolicies {
                 address: &change.address,
                 type_: &change.type_,
                 name: &change.name,
-                action: action(change.action),
+                action: change.action,
                 after: &change.after,
                 after_unknown: &change.after_unknown,
                 before: &change.before,
@@ -107,18 +107,6 @@ impl AzurePolicies {
             }
         }
         findings
-    }
-}
-
-fn action(a: Action) -> azure_policy::Action {
-    match a {
-        Action::Create => azure_policy::Action::Create,
-        Action::Update => azure_policy::Action::Update,
-        Action::Delete => azure_policy::Action::Delete,
-        Action::Replace => azure_policy::Action::Replace,
-        Action::NoOp => azure_policy::Action::NoOp,
-        Action::Read => azure_policy::Action::Read,
-        Action::Forget => azure_policy::Action::Forget,
     }
 }
 

@@ -786,7 +786,6 @@ fn action_from_plan_actions() {
         Action::from_actions(&["create", "forget"]),
         Some(Action::Create)
     );
-    assert_eq!(Action::parse("replace"), Some(Action::Replace));
 }
 
 // ----------------------------------------------------------------------------------------

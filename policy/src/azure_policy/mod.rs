@@ -123,50 +123,9 @@ pub struct LoadError {
     pub message: String,
 }
 
-/// What Terraform plans to do with the resource (from `change.actions`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    Create,
-    Update,
-    Delete,
-    /// `["delete","create"]` or `["create","delete"]`.
-    Replace,
-    NoOp,
-    Read,
-    Forget,
-}
-
-impl Action {
-    /// From a plan's `change.actions` list.
-    pub fn from_actions<S: AsRef<str>>(actions: &[S]) -> Option<Action> {
-        let has = |a: &str| actions.iter().any(|x| x.as_ref() == a);
-        Some(match (has("create"), has("delete")) {
-            (true, true) => Action::Replace,
-            (false, true) => Action::Delete,
-            // `["create","forget"]` creates a new object and only forgets the old one.
-            (true, false) => Action::Create,
-            _ if has("update") => Action::Update,
-            _ if has("no-op") => Action::NoOp,
-            _ if has("read") => Action::Read,
-            _ if has("forget") => Action::Forget,
-            _ => return None,
-        })
-    }
-
-    /// From the single action names the plan model uses (`create`, `replace`, `no-op`...).
-    pub fn parse(s: &str) -> Option<Action> {
-        Some(match s {
-            "create" => Action::Create,
-            "update" => Action::Update,
-            "delete" => Action::Delete,
-            "replace" => Action::Replace,
-            "no-op" | "noop" => Action::NoOp,
-            "read" => Action::Read,
-            "forget" => Action::Forget,
-            _ => return None,
-        })
-    }
-}
+/// What Terraform plans to do with the resource: the plan model's one folding of
+/// `change.actions`, so that both engines judge a change the same way.
+pub use crate::plan::Action;
 
 /// One resource change to judge. `after_unknown` is the plan's `change.after_unknown`
 /// (`{}` or `Null` when fully known); `before` is `Null` for creates.

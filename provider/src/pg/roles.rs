@@ -81,7 +81,8 @@ pub fn validate_role_name(name: &str) -> Result<(), PgError> {
     }
     if name.len() > MAX_NAME_BYTES {
         return Err(PgError::invalid(format!(
-            "role name {name:?} is {} bytes long; PostgreSQL keeps at most {MAX_NAME_BYTES}",
+            "role name {name:?} is {} bytes long; PostgreSQL keeps at most {MAX_NAME_BYTES} \
+             bytes of a role name and would silently cut the rest",
             name.len()
         )));
     }

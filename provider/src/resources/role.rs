@@ -15,7 +15,7 @@ use super::pg_errors::diagnostic;
 use super::timestamp;
 use super::Ctx;
 use crate::pg::error::sqlstate;
-use crate::pg::roles::{self, MAX_NAME_BYTES};
+use crate::pg::roles;
 use crate::pg::{PgError, RoleSpec, RoleState, Server};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
@@ -146,25 +146,13 @@ pub fn schema() -> Schema {
     )
 }
 
-/// Names the server would refuse or silently truncate are refused at plan time.
+/// Names the server would refuse or silently truncate are refused at plan time, by the same
+/// check the engine layer applies before any SQL.
 fn role_name(v: &Value) -> Result<(), String> {
-    let Some(name) = v.as_str() else {
-        return Ok(());
-    };
-    if name.is_empty() {
-        return Err("a role name must not be empty".into());
+    match v.as_str() {
+        Some(name) => roles::validate_role_name(name).map_err(|e| e.to_string()),
+        None => Ok(()),
     }
-    if name.len() > MAX_NAME_BYTES {
-        return Err(format!(
-            "{name:?} is {} bytes long; PostgreSQL keeps at most {MAX_NAME_BYTES} bytes of a \
-             role name and would silently cut the rest",
-            name.len()
-        ));
-    }
-    if name.contains('\0') {
-        return Err("a role name must not contain a NUL character".into());
-    }
-    Ok(())
 }
 
 #[async_trait]

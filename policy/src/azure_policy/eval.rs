@@ -175,39 +175,30 @@ impl<'e, 'a> At<'e, 'a> {
         }
     }
 
+    /// Kleene's allOf (`decisive` = false) and anyOf (`decisive` = true): the first item equal
+    /// to `decisive` settles it; otherwise any unknown item leaves the whole unknown.
+    fn fold(&self, items: &[Cond], decisive: bool) -> Result<Truth, String> {
+        let mut unknown = BTreeSet::new();
+        for item in items {
+            match self.eval(item)? {
+                Truth::Unknown(fields) => unknown.extend(fields),
+                Truth::True if decisive => return Ok(Truth::True),
+                Truth::False if !decisive => return Ok(Truth::False),
+                _ => {}
+            }
+        }
+        Ok(if unknown.is_empty() {
+            Truth::from_bool(!decisive)
+        } else {
+            Truth::Unknown(unknown)
+        })
+    }
+
     pub fn eval(&self, c: &Cond) -> Result<Truth, String> {
         match c {
             Cond::Not(inner) => Ok(self.eval(inner)?.not()),
-            Cond::AllOf(items) => {
-                let mut unknown = BTreeSet::new();
-                for i in items {
-                    match self.eval(i)? {
-                        Truth::False => return Ok(Truth::False),
-                        Truth::Unknown(f) => unknown.extend(f),
-                        Truth::True => {}
-                    }
-                }
-                Ok(if unknown.is_empty() {
-                    Truth::True
-                } else {
-                    Truth::Unknown(unknown)
-                })
-            }
-            Cond::AnyOf(items) => {
-                let mut unknown = BTreeSet::new();
-                for i in items {
-                    match self.eval(i)? {
-                        Truth::True => return Ok(Truth::True),
-                        Truth::Unknown(f) => unknown.extend(f),
-                        Truth::False => {}
-                    }
-                }
-                Ok(if unknown.is_empty() {
-                    Truth::False
-                } else {
-                    Truth::Unknown(unknown)
-                })
-            }
+            Cond::AllOf(items) => self.fold(items, false),
+            Cond::AnyOf(items) => self.fold(items, true),
             Cond::Test { lhs, op, rhs } => self.test(lhs, *op, rhs),
         }
     }

@@ -1,5 +1,6 @@
 //! The provider's resources and data sources, one file each, mapping schema to engine calls.
 
+pub mod import_id;
 pub mod pg_errors;
 pub mod provider_config;
 pub mod role;

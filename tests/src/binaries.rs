@@ -65,13 +65,23 @@ pub fn target_bin_dir() -> PathBuf {
 
 /// The provider binary, checked to exist and to be newer than everything under `provider/src`,
 /// `provider/proto` and `provider/build.rs` (built first if it is not; see the module docs).
+///
+/// `DBRE_E2E_PROVIDER=<path>` names the binary exactly (e.g. `target/release/terraform-provider-dbre`
+/// for the benchmarks, while the harness itself is a debug build); it is checked for freshness
+/// the same way but never built by the harness: build it yourself.
 pub fn provider_binary() -> Result<PathBuf> {
     let root = workspace_root().join("provider");
-    fresh_binary(
-        PROVIDER_BIN,
-        &[root.join("src"), root.join("proto"), root.join("build.rs")],
-    )
+    let sources = [root.join("src"), root.join("proto"), root.join("build.rs")];
+    if let Some(path) = std::env::var_os(PROVIDER_ENV) {
+        let path = PathBuf::from(path);
+        check_fresh(&path, &sources).with_context(|| format!("{PROVIDER_ENV} is set"))?;
+        return Ok(path);
+    }
+    fresh_binary(PROVIDER_BIN, &sources)
 }
+
+/// Names the provider binary to use instead of the one in [`target_bin_dir`].
+pub const PROVIDER_ENV: &str = "DBRE_E2E_PROVIDER";
 
 /// The `dbre` policy CLI binary, checked to be newer than everything under `policy/src`.
 pub fn dbre_binary() -> Result<PathBuf> {

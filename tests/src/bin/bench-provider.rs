@@ -1,0 +1,385 @@
+//! `bench-provider`: what the dbre provider costs a Terraform run, against Terraform's own floor
+//! measured in the same run on the same machine.
+//!
+//! For each N, against one throwaway PostgreSQL:
+//! - dbre: N `dbre_role` + N `dbre_grant` (grant i: SELECT on one of a few tables in schema
+//!   `bench`, to role i); with `--roles-only`, the N roles alone;
+//! - the floor: `terraform_data` with as many resources as the dbre configuration (2N, or N
+//!   with `--roles-only`), and with N, for scale.
+//!
+//! Each run applies every configuration from empty state (timed), then runs a refresh `terraform
+//! plan` that must find no changes (timed), then destroys (not timed). Configurations take turns
+//! within a run, so a burst of load on the shared machine hits them alike. Connections the
+//! provider opened during each plan and apply are counted from the server's `log_connections`
+//! and printed next to the pool size (`max_connections` in the provider block).
+//!
+//! Prints a markdown section for BENCHMARKS.md on stdout; progress goes to stderr. Run through
+//! `scripts/bench-provider.sh`, which builds the provider in release and points the harness at it
+//! with `DBRE_E2E_PROVIDER`.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use dbre_e2e::{hcl_string, required_providers_hcl, ConnInfo, PgServer, TfWorkspace};
+
+const USAGE: &str = "usage: bench-provider [--count N]... [--runs R] [--parallelism P] [--pool K] \
+                     [--tables T] [--roles-only]";
+
+/// The database holding the granted tables; also the provider's maintenance database, so roles
+/// and grants share one pool and "connections ≤ pool size" is one number.
+const DATABASE: &str = "benchdb";
+const SCHEMA: &str = "bench";
+
+struct Args {
+    counts: Vec<usize>,
+    runs: usize,
+    parallelism: u32,
+    pool: usize,
+    tables: usize,
+    roles_only: bool,
+}
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("bench-provider: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        counts: Vec::new(),
+        runs: 5,
+        parallelism: 10,
+        pool: 4,
+        tables: 5,
+        roles_only: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| -> Result<String> {
+            it.next().with_context(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--count" => args.counts.push(value("--count")?.parse()?),
+            "--runs" => args.runs = value("--runs")?.parse()?,
+            "--parallelism" => args.parallelism = value("--parallelism")?.parse()?,
+            "--pool" => args.pool = value("--pool")?.parse()?,
+            "--tables" => args.tables = value("--tables")?.parse()?,
+            "--roles-only" => args.roles_only = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other:?}\n{USAGE}"),
+        }
+    }
+    if args.counts.is_empty() {
+        args.counts = vec![100, 1000];
+    }
+    if args.runs == 0 || args.counts.contains(&0) || args.pool == 0 || args.tables == 0 {
+        bail!("--count, --runs, --pool and --tables must be at least 1");
+    }
+    Ok(args)
+}
+
+/// One Terraform configuration under measurement.
+struct Subject {
+    label: String,
+    resources: usize,
+    uses_provider: bool,
+    ws: TfWorkspace,
+    apply: Vec<Duration>,
+    plan: Vec<Duration>,
+    plan_connections: Vec<usize>,
+    apply_connections: Vec<usize>,
+}
+
+impl Subject {
+    fn new(label: String, resources: usize, ws: TfWorkspace, uses_provider: bool) -> Self {
+        Subject {
+            label,
+            resources,
+            uses_provider,
+            ws,
+            apply: Vec::new(),
+            plan: Vec::new(),
+            plan_connections: Vec::new(),
+            apply_connections: Vec::new(),
+        }
+    }
+
+    /// Apply from empty, plan (must be a no-op), destroy.
+    fn measure_once(&mut self, pg: &PgServer) -> Result<()> {
+        let mark = pg.log_mark();
+        let out = self.ws.apply(&[]).with_context(|| self.label.clone())?;
+        self.apply.push(out.elapsed);
+        self.apply_connections
+            .push(pg.client_connections_since(mark).len());
+
+        let mark = pg.log_mark();
+        let out = self.ws.plan_detailed(&[])?;
+        if out.code != 0 {
+            bail!(
+                "{}: the refresh plan must find no changes: {out}",
+                self.label
+            );
+        }
+        self.plan.push(out.elapsed);
+        self.plan_connections
+            .push(pg.client_connections_since(mark).len());
+
+        self.ws.destroy(&[]).with_context(|| self.label.clone())?;
+        Ok(())
+    }
+}
+
+fn run() -> Result<()> {
+    let args = parse_args()?;
+    let load_before = load_average();
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("bench_admin", "bench-admin-password")?;
+    pg.execute(&format!("CREATE DATABASE {DATABASE} OWNER bench_admin"))?;
+    let tables: Vec<String> = (0..args.tables).map(|i| format!("t{i}")).collect();
+    let mut ddl = format!("CREATE SCHEMA {SCHEMA};");
+    for table in &tables {
+        ddl.push_str(&format!(
+            " CREATE TABLE {SCHEMA}.{table} (id int PRIMARY KEY);"
+        ));
+    }
+    admin.with_database(DATABASE).execute(&ddl)?;
+
+    let mut sections = Vec::new();
+    for &n in &args.counts {
+        sections.push(bench_count(&pg, &admin, &args, &tables, n)?);
+    }
+
+    let floor_ws = TfWorkspace::new()?;
+    println!(
+        "Machine: {} × {}, load average before {}, after {}; {}; PostgreSQL {}.\n",
+        nproc(),
+        cpu_model(),
+        load_before,
+        load_average(),
+        terraform_version(&floor_ws),
+        pg.scalar("SHOW server_version")?.unwrap_or_default(),
+    );
+    for section in sections {
+        println!("{section}");
+    }
+    Ok(())
+}
+
+fn bench_count(
+    pg: &PgServer,
+    admin: &ConnInfo,
+    args: &Args,
+    tables: &[String],
+    n: usize,
+) -> Result<String> {
+    let dbre_resources = if args.roles_only { n } else { 2 * n };
+    let mut subjects = Vec::new();
+    for count in dedup([dbre_resources, n]) {
+        let mut ws = TfWorkspace::new()?;
+        ws.set_parallelism(args.parallelism);
+        ws.write_config(&terraform_data_hcl(count))?;
+        ws.init()?;
+        let label = format!("terraform_data × {count}");
+        subjects.push(Subject::new(label, count, ws, false));
+    }
+    let mut ws = TfWorkspace::with_provider()?;
+    ws.set_parallelism(args.parallelism);
+    ws.write_config(&dbre_hcl(admin, args, tables, n))?;
+    ws.init()?;
+    let label = if args.roles_only {
+        format!("dbre_role × {n}")
+    } else {
+        format!("dbre_role × {n} + dbre_grant × {n}")
+    };
+    subjects.push(Subject::new(label, dbre_resources, ws, true));
+
+    for run in 0..args.runs {
+        eprintln!("bench-provider: N = {n}, run {}/{}", run + 1, args.runs);
+        // Take turns, starting with a different configuration each run.
+        let order: Vec<usize> = (0..subjects.len())
+            .map(|i| (i + run) % subjects.len())
+            .collect();
+        for i in order {
+            subjects[i].measure_once(pg)?;
+        }
+    }
+
+    Ok(table(args, n, &mut subjects))
+}
+
+fn dedup(counts: [usize; 2]) -> Vec<usize> {
+    if counts[0] == counts[1] {
+        vec![counts[0]]
+    } else {
+        counts.to_vec()
+    }
+}
+
+fn terraform_data_hcl(count: usize) -> String {
+    format!(
+        "resource \"terraform_data\" \"r\" {{\n  count = {count}\n  input = \"bench_role_${{count.index}}\"\n}}\n"
+    )
+}
+
+fn dbre_hcl(admin: &ConnInfo, args: &Args, tables: &[String], n: usize) -> String {
+    let mut hcl = required_providers_hcl();
+    hcl.push_str(&format!(
+        "provider \"dbre\" {{\n  postgres {{\n    host            = {}\n    port            = {}\n    \
+         username        = {}\n    password        = {}\n    database        = {}\n    \
+         sslmode         = \"disable\"\n    max_connections = {}\n  }}\n}}\n\n",
+        hcl_string(&admin.host),
+        admin.port,
+        hcl_string(&admin.user),
+        hcl_string(&admin.password),
+        hcl_string(DATABASE),
+        args.pool,
+    ));
+    hcl.push_str(&format!(
+        "resource \"dbre_role\" \"r\" {{\n  count = {n}\n  name  = \"bench_role_${{count.index}}\"\n}}\n"
+    ));
+    if !args.roles_only {
+        let list = tables
+            .iter()
+            .map(|t| hcl_string(t))
+            .collect::<Vec<_>>()
+            .join(", ");
+        hcl.push_str(&format!(
+            "\nlocals {{\n  bench_tables = [{list}]\n}}\n\n\
+             resource \"dbre_grant\" \"r\" {{\n  count       = {n}\n  database    = {db}\n  \
+             role        = dbre_role.r[count.index].name\n  object_type = \"table\"\n  \
+             schema      = {schema}\n  \
+             objects     = [local.bench_tables[count.index % length(local.bench_tables)]]\n  \
+             privileges  = [\"SELECT\"]\n}}\n",
+            db = hcl_string(DATABASE),
+            schema = hcl_string(SCHEMA),
+        ));
+    }
+    hcl
+}
+
+fn table(args: &Args, n: usize, subjects: &mut [Subject]) -> String {
+    let floor_plan = |subjects: &mut [Subject], resources: usize| {
+        subjects
+            .iter_mut()
+            .find(|s| !s.uses_provider && s.resources == resources)
+            .map(|s| (median(&mut s.plan), median(&mut s.apply)))
+    };
+    let dbre_resources = subjects
+        .iter()
+        .find(|s| s.uses_provider)
+        .map_or(n, |s| s.resources);
+    let (floor_plan_med, floor_apply_med) =
+        floor_plan(subjects, dbre_resources).unwrap_or_default();
+
+    let mut out = format!(
+        "### N = {n} (median of {} runs, -parallelism={}, max_connections = {})\n\n",
+        args.runs, args.parallelism, args.pool
+    );
+    out.push_str(
+        "| configuration | resources | apply | apply / floor | plan (refresh) | plan min–max | \
+         plan / floor | connections per plan | connections per apply | pool |\n",
+    );
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for s in subjects.iter_mut() {
+        let apply = median(&mut s.apply);
+        let plan = median(&mut s.plan);
+        let conns = |c: &[usize]| match (c.iter().min(), c.iter().max()) {
+            (Some(lo), Some(hi)) if lo == hi => lo.to_string(),
+            (Some(lo), Some(hi)) => format!("{lo}–{hi}"),
+            _ => "-".into(),
+        };
+        let floor_mark = if !s.uses_provider && s.resources == dbre_resources {
+            " (floor)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "| {}{floor_mark} | {} | {} | {} | {} | {}–{} | {} | {} | {} | {} |\n",
+            s.label,
+            s.resources,
+            secs(apply),
+            ratio(apply, floor_apply_med),
+            secs(plan),
+            secs(min(&s.plan)),
+            secs(max(&s.plan)),
+            ratio(plan, floor_plan_med),
+            if s.uses_provider {
+                conns(&s.plan_connections)
+            } else {
+                "-".into()
+            },
+            if s.uses_provider {
+                conns(&s.apply_connections)
+            } else {
+                "-".into()
+            },
+            if s.uses_provider {
+                args.pool.to_string()
+            } else {
+                "-".into()
+            },
+        ));
+    }
+    out
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    if b.is_zero() {
+        "-".into()
+    } else {
+        format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64())
+    }
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+fn min(times: &[Duration]) -> Duration {
+    times.iter().min().copied().unwrap_or_default()
+}
+
+fn max(times: &[Duration]) -> Duration {
+    times.iter().max().copied().unwrap_or_default()
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn nproc() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn terraform_version(ws: &TfWorkspace) -> String {
+    ws.run(&["version"])
+        .ok()
+        .and_then(|o| o.stdout.lines().next().map(str::to_string))
+        .unwrap_or_default()
+}

@@ -123,6 +123,12 @@ impl Server {
     /// owns or holds anything is not touched and the error lists where. A role that does not
     /// exist is not an error (it is already gone).
     pub async fn drop_role(&self, role: &str, reassign_to: Option<&str>) -> Result<(), PgError> {
+        let result = self.drop_role_now(role, reassign_to).await;
+        self.roles_changed();
+        result
+    }
+
+    async fn drop_role_now(&self, role: &str, reassign_to: Option<&str>) -> Result<(), PgError> {
         let Some((_, databases)) = self.dependent_databases(role).await? else {
             return Ok(());
         };

@@ -15,6 +15,7 @@ pub mod quote;
 pub mod roles;
 pub mod server;
 pub mod settings;
+pub mod snapshot;
 pub mod tls;
 pub mod tx;
 
@@ -23,7 +24,8 @@ pub use dependents::{DatabaseDependents, DependencyKind, DependentObject};
 pub use error::PgError;
 pub use pool::{AbandonGuard, PoolStats, PooledClient, Pools};
 pub use quote::{quote_ident, quote_literal};
-pub use roles::{NamePattern, RoleSpec, RoleState};
+pub use roles::{NamePattern, RoleCatalog, RoleSpec, RoleState};
 pub use server::{Server, ServerInfo};
 pub use settings::{ConnSettings, SslMode};
+pub use snapshot::Snapshots;
 pub use tx::{lock_in_order, retry, Tx};

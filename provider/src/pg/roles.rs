@@ -1,9 +1,15 @@
 //! Roles: read (by name, by oid, by pattern), create, alter what changed, rename, password,
 //! comment. Dropping lives in [`super::dependents`] because it spans databases.
 //!
+//! Refreshes read every role at once into a [`RoleCatalog`] shared through the server's snapshot
+//! ([`Server::role_catalog`]); every role write here invalidates it once it committed.
+//!
 //! Reads use `pg_roles` and `pg_shdescription` only: a non-superuser admin cannot read
 //! `pg_authid`, and we never want the password hash anyway. They go out as typed, unnamed
 //! statements (`query_typed`): one round trip each instead of prepare + execute.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
@@ -123,6 +129,51 @@ fn role_from_row(row: &Row) -> RoleState {
     }
 }
 
+/// Every role of the cluster, found by oid or by name: what one bulk read of `pg_roles` saw.
+#[derive(Debug, Default)]
+pub struct RoleCatalog {
+    by_oid: HashMap<u32, RoleState>,
+    oid_by_name: HashMap<String, u32>,
+}
+
+impl RoleCatalog {
+    pub fn from_roles(roles: impl IntoIterator<Item = RoleState>) -> Self {
+        let mut catalog = RoleCatalog::default();
+        for role in roles {
+            catalog.oid_by_name.insert(role.spec.name.clone(), role.oid);
+            catalog.by_oid.insert(role.oid, role);
+        }
+        catalog
+    }
+
+    pub fn by_oid(&self, oid: u32) -> Option<&RoleState> {
+        self.by_oid.get(&oid)
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&RoleState> {
+        self.oid_by_name.get(name).and_then(|oid| self.by_oid(*oid))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_oid.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_oid.is_empty()
+    }
+}
+
+/// Every role, in one query.
+pub async fn read_role_catalog<C: GenericClient + Sync>(
+    client: &C,
+) -> Result<RoleCatalog, PgError> {
+    let rows = client
+        .query_typed(SELECT_ROLES, &[])
+        .await
+        .map_err(|e| PgError::query("reading all roles", &e))?;
+    Ok(RoleCatalog::from_roles(rows.iter().map(role_from_row)))
+}
+
 /// The role called `name`, or `None` if there is none.
 pub async fn read_role<C: GenericClient + Sync>(
     client: &C,
@@ -219,6 +270,24 @@ impl Server {
         read_role(&*self.maintenance().await?, name).await
     }
 
+    /// Every role, from this server's snapshot: one `pg_roles` query shared by all readers for a
+    /// few seconds, and never one that began before this provider's last role write (see
+    /// [`super::snapshot`]). For refreshes; writes read the live catalog.
+    pub async fn role_catalog(&self) -> Result<Arc<RoleCatalog>, PgError> {
+        self.snapshots()
+            .roles
+            .get(&(), || async {
+                read_role_catalog(&*self.maintenance().await?).await
+            })
+            .await
+    }
+
+    /// Called after every role write (committed or not: a failed statement may still have run):
+    /// the next [`Server::role_catalog`] reads again.
+    pub(crate) fn roles_changed(&self) {
+        self.snapshots().roles.invalidate(&());
+    }
+
     /// Creates the role (with its comment) in one transaction and reads it back.
     /// The password, if any, is hashed here (SCRAM-SHA-256) so the clear text never reaches
     /// the server, its logs or `pg_stat_statements`.
@@ -284,12 +353,15 @@ impl Server {
     pub async fn rename_role(&self, old: &str, new: &str) -> Result<(), PgError> {
         validate_role_name(new)?;
         let context = format!("renaming role \"{old}\" to \"{new}\"");
-        self.atomic(
-            self.maintenance_database(),
-            &context,
-            &[rename_sql(old, new)?],
-        )
-        .await
+        let result = self
+            .atomic(
+                self.maintenance_database(),
+                &context,
+                &[rename_sql(old, new)?],
+            )
+            .await;
+        self.roles_changed();
+        result
     }
 
     /// Sets (or with `None` removes) the role's password. The clear text is hashed here and
@@ -305,19 +377,25 @@ impl Server {
         };
         let sql = format!("ALTER ROLE {} WITH PASSWORD {value}", quote_ident(name)?);
         let context = format!("setting the password of role \"{name}\"");
-        self.atomic(self.maintenance_database(), &context, &[sql])
-            .await
+        let result = self
+            .atomic(self.maintenance_database(), &context, &[sql])
+            .await;
+        self.roles_changed();
+        result
     }
 
     /// `COMMENT ON ROLE` (`None` removes the comment).
     pub async fn set_role_comment(&self, name: &str, comment: Option<&str>) -> Result<(), PgError> {
         let context = format!("commenting on role \"{name}\"");
-        self.atomic(
-            self.maintenance_database(),
-            &context,
-            &[comment_sql(name, comment)?],
-        )
-        .await
+        let result = self
+            .atomic(
+                self.maintenance_database(),
+                &context,
+                &[comment_sql(name, comment)?],
+            )
+            .await;
+        self.roles_changed();
+        result
     }
 
     /// Runs `statements` and reads role `name` back inside the same transaction, retried as a
@@ -328,7 +406,7 @@ impl Server {
         statements: &[String],
         name: &str,
     ) -> Result<RoleState, PgError> {
-        retry(|| async {
+        let result = retry(|| async {
             let tx = self
                 .begin(self.maintenance_database())
                 .await?
@@ -346,7 +424,9 @@ impl Server {
                 PgError::invalid(format!("{context}: role \"{name}\" does not exist"))
             })
         })
-        .await
+        .await;
+        self.roles_changed();
+        result
     }
 }
 

@@ -3,15 +3,33 @@
 //! starts here.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::error::PgError;
 use super::pool::{PoolStats, PooledClient, Pools};
+use super::roles::RoleCatalog;
 use super::settings::ConnSettings;
+use super::snapshot::Snapshots;
 
+/// How long a catalog snapshot answers reads (see [`super::snapshot`]): long enough for one
+/// Terraform refresh walk to share a handful of bulk reads, short enough that a long-lived process
+/// does not serve an old view of changes made outside.
+pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(3);
+
+/// One configured server. Cheap to clone; clones share the pools and the catalog snapshots.
 #[derive(Clone)]
 pub struct Server {
     pools: Pools,
     settings: Arc<ConnSettings>,
+    snapshots: Arc<CatalogSnapshots>,
+}
+
+/// Catalogs read in bulk and shared by every resource using this server; each write that can
+/// change one invalidates it once it committed.
+#[derive(Debug)]
+pub(crate) struct CatalogSnapshots {
+    /// Every role of the cluster (`pg_roles`), read on the maintenance database.
+    pub(crate) roles: Snapshots<(), RoleCatalog>,
 }
 
 /// What the provider learns when it first talks to the server.
@@ -40,7 +58,14 @@ impl Server {
         Server {
             pools: pools.clone(),
             settings: Arc::new(settings),
+            snapshots: Arc::new(CatalogSnapshots {
+                roles: Snapshots::new(SNAPSHOT_MAX_AGE),
+            }),
         }
+    }
+
+    pub(crate) fn snapshots(&self) -> &CatalogSnapshots {
+        &self.snapshots
     }
 
     pub fn settings(&self) -> &ConnSettings {

@@ -16,7 +16,7 @@ use super::timestamp;
 use super::Ctx;
 use crate::pg::error::sqlstate;
 use crate::pg::roles;
-use crate::pg::{PgError, RoleSpec, RoleState, Server};
+use crate::pg::{PgError, RoleCatalog, RoleSpec, RoleState, Server};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
     PlanContext, Resource, Schema, Value,
@@ -238,8 +238,10 @@ impl Resource<Ctx> for RoleResource {
         let Ok(server) = meta.server() else {
             return Ok(Some(state.clone()));
         };
-        let found = find(server, state).await.map_err(pg_diag)?;
-        Ok(found.map(|role| to_state(&role, state)))
+        // From the server's role snapshot: refreshing a thousand roles costs a few bulk reads,
+        // not a thousand queries; our own writes invalidate it, so apply's reads stay exact.
+        let catalog = server.role_catalog().await.map_err(pg_diag)?;
+        Ok(find_in(&catalog, state).map(|role| to_state(role, state)))
     }
 
     async fn create(&self, meta: &Ctx, request: ApplyRequest) -> ApplyResult {
@@ -390,6 +392,16 @@ async fn find(server: &Server, state: &Value) -> Result<Option<RoleState>, PgErr
         Some(name) => roles::read_role(&*client, name).await,
         None => Ok(None),
     }
+}
+
+/// [`find`], in a snapshot of the catalog.
+fn find_in<'a>(catalog: &'a RoleCatalog, state: &Value) -> Option<&'a RoleState> {
+    let by_oid = state
+        .attr("oid")
+        .as_i64()
+        .and_then(|o| u32::try_from(o).ok())
+        .and_then(|oid| catalog.by_oid(oid));
+    by_oid.or_else(|| state.attr("name").as_str().and_then(|n| catalog.by_name(n)))
 }
 
 async fn drop_role(server: &Server, prior: &Value, heir: Option<&str>) -> Result<(), PgError> {
@@ -574,6 +586,28 @@ mod tests {
         role.spec.valid_until = None;
         let state = to_state(&role, &planned);
         assert_eq!(state.attr("valid_until"), &Value::from("infinity"));
+    }
+
+    #[test]
+    fn snapshot_lookup_goes_by_oid_then_by_name() {
+        let mut renamed = role_state();
+        renamed.spec.name = "app_renamed".into();
+        let mut recreated = role_state();
+        recreated.oid = 20_000;
+        recreated.spec.name = "other".into();
+        let catalog = RoleCatalog::from_roles([renamed, recreated]);
+        let by_oid = Value::object([("name", Value::from("app")), ("oid", 16_384.into())]);
+        assert_eq!(
+            find_in(&catalog, &by_oid).map(|r| r.spec.name.as_str()),
+            Some("app_renamed"),
+            "a rename made outside is found by oid"
+        );
+        let gone_oid = Value::object([("name", Value::from("other")), ("oid", 1.into())]);
+        assert_eq!(find_in(&catalog, &gone_oid).map(|r| r.oid), Some(20_000));
+        let import = Value::object([("name", Value::from("other"))]);
+        assert_eq!(find_in(&catalog, &import).map(|r| r.oid), Some(20_000));
+        let missing = Value::object([("name", Value::from("nobody")), ("oid", 2.into())]);
+        assert!(find_in(&catalog, &missing).is_none());
     }
 
     #[test]

@@ -12,17 +12,38 @@ use super::diag::{AttrPath, Diagnostic, Diagnostics};
 use super::resource::{ApplyRequest, ApplyResult, DataSource, Provider, Resource};
 use super::rpc::{answer, fail, Gather, Halt};
 use super::schema::Schema;
-use super::value::Value;
+use super::value::{Type, Value};
 use super::wire::{decode, encode, path_pb, schema_pb};
 use super::{json, plan};
 use crate::plugin::proto::tfplugin5 as pb;
 use crate::{log_debug, log_trace};
 
 type Meta<P> = <P as Provider>::Meta;
-/// A registered resource with its schema, computed once.
-type ResourceEntry<P> = (Arc<dyn Resource<Meta<P>>>, Schema);
-/// A registered data source with its schema, computed once.
-type DataSourceEntry<P> = (Arc<dyn DataSource<Meta<P>>>, Schema);
+/// A registered resource with its schema and value type, computed once (every call needs them;
+/// building them per call cost more than the rest of a refresh's own work).
+type ResourceEntry<P> = (Arc<dyn Resource<Meta<P>>>, Arc<Typed>);
+/// A registered data source with its schema and value type, computed once.
+type DataSourceEntry<P> = (Arc<dyn DataSource<Meta<P>>>, Arc<Typed>);
+
+/// A schema with its value type.
+struct Typed {
+    schema: Schema,
+    ty: Type,
+}
+
+impl Typed {
+    fn new(schema: Schema) -> Arc<Typed> {
+        let ty = schema.value_type();
+        Arc::new(Typed { schema, ty })
+    }
+}
+
+impl std::ops::Deref for Typed {
+    type Target = Schema;
+    fn deref(&self) -> &Schema {
+        &self.schema
+    }
+}
 
 /// Serves one [`Provider`] over tfplugin5. Cheap to clone; clones share state.
 pub struct ProviderService<P: Provider> {
@@ -39,7 +60,7 @@ impl<P: Provider> Clone for ProviderService<P> {
 
 struct Inner<P: Provider> {
     provider: P,
-    schema: Schema,
+    schema: Arc<Typed>,
     resources: BTreeMap<&'static str, ResourceEntry<P>>,
     data_sources: BTreeMap<&'static str, DataSourceEntry<P>>,
     meta: RwLock<Option<Arc<Meta<P>>>>,
@@ -53,16 +74,16 @@ impl<P: Provider> ProviderService<P> {
         let resources = provider
             .resources()
             .into_iter()
-            .map(|r| (r.type_name(), (r.clone(), r.schema())))
+            .map(|r| (r.type_name(), (r.clone(), Typed::new(r.schema()))))
             .collect();
         let data_sources = provider
             .data_sources()
             .into_iter()
-            .map(|d| (d.type_name(), (d.clone(), d.schema())))
+            .map(|d| (d.type_name(), (d.clone(), Typed::new(d.schema()))))
             .collect();
         ProviderService {
             inner: Arc::new(Inner {
-                schema: provider.schema(),
+                schema: Typed::new(provider.schema()),
                 provider,
                 resources,
                 data_sources,
@@ -149,13 +170,13 @@ fn capabilities() -> pb::ServerCapabilities {
 
 /// Decodes a configuration, then runs the schema's validators and the type's own `validate`.
 fn validate_config(
-    schema: &Schema,
+    schema: &Typed,
     raw: Option<pb::DynamicValue>,
     what: &str,
     validate: impl FnOnce(&Value) -> Diagnostics,
     diags: &mut Diagnostics,
 ) -> Result<(), Halt> {
-    let config = decode(raw, &schema.value_type(), what).gather(diags)?;
+    let config = decode(raw, &schema.ty, what).gather(diags)?;
     schema
         .block
         .run_validators(&config, &AttrPath::root(), diags);
@@ -303,7 +324,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let upgraded = resource
                 .upgrade_state(request.version, stored)
                 .gather(diags)?;
-            let state = json::from_json(&upgraded, &schema.value_type(), &mut String::new())
+            let state = json::from_json(&upgraded, &schema.ty, &mut String::new())
                 .map_err(|e| {
                     invalid_stored_state(format!(
                         "The stored state does not fit the current schema: {e}"
@@ -312,7 +333,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 .gather(diags)?;
             let state = returned_state(&schema, state);
             Ok(pb::upgrade_resource_state::Response {
-                upgraded_state: Some(encode(&state, &schema.value_type(), "state").gather(diags)?),
+                upgraded_state: Some(encode(&state, &schema.ty, "state").gather(diags)?),
                 ..Default::default()
             })
         })
@@ -333,12 +354,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         }
         answer(async |diags| {
             let schema = &self.inner.schema;
-            let config = decode(
-                request.config,
-                &schema.value_type(),
-                "provider configuration",
-            )
-            .gather(diags)?;
+            let config =
+                decode(request.config, &schema.ty, "provider configuration").gather(diags)?;
             let provider = &self.inner.provider;
             let configured = provider.configure(&config, &request.terraform_version);
             let meta = self.race_fallible(configured).await.gather(diags)?;
@@ -359,8 +376,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = request.into_inner();
         answer(async |diags| {
             let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
-            let ty = schema.value_type();
-            let state = decode(request.current_state, &ty, "state").gather(diags)?;
+            let ty = &schema.ty;
+            let state = decode(request.current_state, ty, "state").gather(diags)?;
             let new_state = if state.is_null() {
                 Value::Null
             } else {
@@ -370,7 +387,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 returned_state(&schema, read.gather(diags)?.unwrap_or(Value::Null))
             };
             Ok(pb::read_resource::Response {
-                new_state: Some(encode(&new_state, &ty, "state").gather(diags)?),
+                new_state: Some(encode(&new_state, ty, "state").gather(diags)?),
                 private: request.private,
                 ..Default::default()
             })
@@ -385,11 +402,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = request.into_inner();
         answer(async |diags| {
             let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
-            let ty = schema.value_type();
-            let prior = decode(request.prior_state, &ty, "prior state").gather(diags)?;
+            let ty = &schema.ty;
+            let prior = decode(request.prior_state, ty, "prior state").gather(diags)?;
             let proposed =
-                decode(request.proposed_new_state, &ty, "proposed state").gather(diags)?;
-            let config = decode(request.config, &ty, "configuration").gather(diags)?;
+                decode(request.proposed_new_state, ty, "proposed state").gather(diags)?;
+            let config = decode(request.config, ty, "configuration").gather(diags)?;
 
             let (planned, requires_replace) = plan::plan(&schema.block, &prior, &config, &proposed);
             let mut ctx = plan::PlanContext {
@@ -410,7 +427,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 schema.block.null_write_only(&mut ctx.planned);
             }
             Ok(pb::plan_resource_change::Response {
-                planned_state: Some(encode(&ctx.planned, &ty, "plan").gather(diags)?),
+                planned_state: Some(encode(&ctx.planned, ty, "plan").gather(diags)?),
                 requires_replace: ctx.requires_replace.iter().map(path_pb).collect(),
                 planned_private: ctx.private,
                 ..Default::default()
@@ -426,10 +443,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = request.into_inner();
         answer(async |diags| {
             let (resource, schema) = self.resource(&request.type_name).gather(diags)?;
-            let ty = schema.value_type();
-            let prior = decode(request.prior_state, &ty, "prior state").gather(diags)?;
-            let planned = decode(request.planned_state, &ty, "planned state").gather(diags)?;
-            let config = decode(request.config, &ty, "configuration").gather(diags)?;
+            let ty = &schema.ty;
+            let prior = decode(request.prior_state, ty, "prior state").gather(diags)?;
+            let planned = decode(request.planned_state, ty, "planned state").gather(diags)?;
+            let config = decode(request.config, ty, "configuration").gather(diags)?;
             let meta = self.meta().gather(diags)?;
             let type_name = request.type_name;
             let planned_private = request.planned_private;
@@ -477,7 +494,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 );
             }
             Ok(pb::apply_resource_change::Response {
-                new_state: Some(encode(&state, &ty, "state").gather(diags)?),
+                new_state: Some(encode(&state, ty, "state").gather(diags)?),
                 private: result.private.unwrap_or(planned_private),
                 ..Default::default()
             })
@@ -502,7 +519,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 let missing = format!("No {} matches the import id.", request.type_name);
                 return fail(diags, "Cannot import a non-existent object", missing);
             }
-            let state = encode(&state, &schema.value_type(), "state").gather(diags)?;
+            let state = encode(&state, &schema.ty, "state").gather(diags)?;
             Ok(pb::import_resource_state::Response {
                 imported_resources: vec![pb::import_resource_state::ImportedResource {
                     type_name: request.type_name,
@@ -522,14 +539,14 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = request.into_inner();
         answer(async |diags| {
             let (source, schema) = self.data_source(&request.type_name).gather(diags)?;
-            let ty = schema.value_type();
-            let config = decode(request.config, &ty, "configuration").gather(diags)?;
+            let ty = &schema.ty;
+            let config = decode(request.config, ty, "configuration").gather(diags)?;
             let meta = self.meta().gather(diags)?;
             log_trace!("ReadDataSource {}", request.type_name);
             let read = self.race_fallible(source.read(&meta, &config)).await;
             let state = returned_state(&schema, read.gather(diags)?);
             Ok(pb::read_data_source::Response {
-                state: Some(encode(&state, &ty, "data source result").gather(diags)?),
+                state: Some(encode(&state, ty, "data source result").gather(diags)?),
                 ..Default::default()
             })
         })

@@ -4,8 +4,10 @@
 //! For each N, against one throwaway PostgreSQL:
 //! - dbre: N `dbre_role` + N `dbre_grant` (grant i: SELECT on one of a few tables in schema
 //!   `bench`, to role i); with `--roles-only`, the N roles alone;
-//! - the floor: `terraform_data` with as many resources as the dbre configuration (2N, or N
-//!   with `--roles-only`), and with N, for scale.
+//! - the floor: `terraform_data` in the same shape — as many resources in as many blocks (two
+//!   blocks of N, or one with `--roles-only`) — and one block of N, for scale. The shape matters:
+//!   Terraform's plan costs grow faster than linearly with the instances of one block (it deep-
+//!   copies the block's state for every instance), so one block of 2N would be a slower floor.
 //!
 //! Each run applies every configuration from empty state (timed), then runs a refresh `terraform
 //! plan` that must find no changes (timed), then destroys (not timed). Configurations take turns
@@ -177,15 +179,19 @@ fn bench_count(
     tables: &[String],
     n: usize,
 ) -> Result<String> {
-    let dbre_resources = if args.roles_only { n } else { 2 * n };
+    let blocks = if args.roles_only { 1 } else { 2 };
+    let dbre_resources = blocks * n;
     let mut subjects = Vec::new();
-    for count in dedup([dbre_resources, n]) {
+    for blocks in dedup([blocks, 1]) {
         let mut ws = TfWorkspace::new()?;
         ws.set_parallelism(args.parallelism);
-        ws.write_config(&terraform_data_hcl(count))?;
+        ws.write_config(&terraform_data_hcl(blocks, n))?;
         ws.init()?;
-        let label = format!("terraform_data × {count}");
-        subjects.push(Subject::new(label, count, ws, false));
+        let label = match blocks {
+            1 => format!("terraform_data × {n}"),
+            _ => format!("terraform_data × {n} + terraform_data × {n}"),
+        };
+        subjects.push(Subject::new(label, blocks * n, ws, false));
     }
     let mut ws = TfWorkspace::with_provider()?;
     ws.set_parallelism(args.parallelism);
@@ -220,10 +226,16 @@ fn dedup(counts: [usize; 2]) -> Vec<usize> {
     }
 }
 
-fn terraform_data_hcl(count: usize) -> String {
-    format!(
-        "resource \"terraform_data\" \"r\" {{\n  count = {count}\n  input = \"bench_role_${{count.index}}\"\n}}\n"
-    )
+/// `blocks` blocks of `count` terraform_data each.
+fn terraform_data_hcl(blocks: usize, count: usize) -> String {
+    (0..blocks)
+        .map(|b| {
+            format!(
+                "resource \"terraform_data\" \"r{b}\" {{\n  count = {count}\n  \
+                 input = \"bench_role_${{count.index}}\"\n}}\n"
+            )
+        })
+        .collect()
 }
 
 fn dbre_hcl(admin: &ConnInfo, args: &Args, tables: &[String], n: usize) -> String {

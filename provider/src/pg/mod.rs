@@ -10,6 +10,7 @@
 mod connect;
 pub mod dependents;
 pub mod error;
+pub mod memberships;
 pub mod pool;
 pub mod quote;
 pub mod roles;

@@ -42,16 +42,52 @@ fn catalog_rows(conn: &ConnInfo, role: &str, member: &str) -> Result<Vec<bool>> 
         .collect())
 }
 
-/// How many members `role` has.
-fn member_count(conn: &ConnInfo, role: &str) -> Result<usize> {
+/// `(admin, inherit, set)` of every row for (`role`, `member`), ordered by grantor name, and
+/// the grantor's name (PostgreSQL 16+ only: one row per grantor).
+fn catalog_grants(conn: &ConnInfo, role: &str, member: &str) -> Result<Vec<(String, [bool; 3])>> {
+    let rows = conn.psql(&format!(
+        "SELECT g.rolname, m.admin_option, m.inherit_option, m.set_option \
+         FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid \
+         JOIN pg_roles u ON u.oid = m.member JOIN pg_roles g ON g.oid = m.grantor \
+         WHERE r.rolname = {} AND u.rolname = {} ORDER BY g.rolname",
+        quote_literal(role),
+        quote_literal(member)
+    ))?;
+    let flag = |v: &Option<String>| v.as_deref() == Some("t");
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap_or_default(),
+                [flag(&r[1]), flag(&r[2]), flag(&r[3])],
+            )
+        })
+        .collect())
+}
+
+/// How many members `role` has, not counting `except` (on PostgreSQL 16+ a non-superuser
+/// admin that creates a role is made a member of it, with ADMIN OPTION).
+fn member_count(conn: &ConnInfo, role: &str, except: &str) -> Result<usize> {
     let n = conn
         .scalar(&format!(
             "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid \
-             WHERE r.rolname = {}",
-            quote_literal(role)
+             JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = {} AND u.rolname <> {}",
+            quote_literal(role),
+            quote_literal(except)
         ))?
         .unwrap_or_default();
     n.parse().context("count")
+}
+
+/// The server's major version (15, 16, …). The harness runs PostgreSQL 15 unless
+/// `DBRE_PG_BIN_DIR` points at another version's binaries; these tests check both behaviours.
+fn server_major(conn: &ConnInfo) -> Result<i32> {
+    let num: i32 = conn
+        .scalar("SHOW server_version_num")?
+        .unwrap_or_default()
+        .parse()
+        .context("server_version_num")?;
+    Ok(num / 10000)
 }
 
 /// Whether one line of `text` holds every one of `parts`.
@@ -126,10 +162,18 @@ fn full_flow(pg: &PgServer, admin: &ConnInfo) -> Result<()> {
     let values = state_values(&tf, "dbre_role_membership.alice_writes")?;
     assert_eq!(values["id"], "writers/alice", "{values}");
     assert_eq!(values["admin_option"], true, "{values}");
-    assert!(
-        values["inherit_option"].is_null() && values["set_option"].is_null(),
-        "PostgreSQL 15 has no per-grant options: {values}"
-    );
+    if server_major(&su)? < 16 {
+        assert!(
+            values["inherit_option"].is_null() && values["set_option"].is_null(),
+            "PostgreSQL 15 has no per-grant options: {values}"
+        );
+    } else {
+        // Not configured: not managed, and state shows the server's defaults.
+        assert!(
+            values["inherit_option"] == true && values["set_option"] == true,
+            "{values}"
+        );
+    }
     tf.assert_no_changes()?;
 
     // Revoked outside Terraform: planned for creation, and granted again.
@@ -281,31 +325,72 @@ fn import_round_trips_odd_names() -> Result<()> {
     other.write_config(&config(&admin, &body))?;
     let out = other.plan_expect_failure(&[])?;
     assert!(out.stderr.contains("role/member"), "{out}");
-    assert_eq!(member_count(&su, group)?, members.len() + 1);
+    assert_eq!(member_count(&su, group, "dbadmin")?, members.len() + 1);
     Ok(())
 }
 
+/// PostgreSQL 15: `inherit_option` / `set_option` are plan-time errors at the attribute.
+/// PostgreSQL 16+: they are granted, read back, and repaired when changed outside.
 #[test]
-fn pg16_options_are_refused_at_plan_on_pg15() -> Result<()> {
+fn pg16_options_work_on_16_and_are_refused_at_plan_on_15() -> Result<()> {
     let pg = PgServer::start()?;
     let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    let su = pg.superuser();
     create_roles(&admin, &["readers", "alice"])?;
-    let body = membership_hcl("m", "readers", "alice", &[("inherit_option", "false")]);
+    let body = membership_hcl(
+        "m",
+        "readers",
+        "alice",
+        &[("inherit_option", "false"), ("set_option", "false")],
+    );
     let tf = workspace(&admin, &config(&admin, &body))?;
+    if server_major(&su)? >= 16 {
+        tf.apply(&[])?;
+        assert_eq!(
+            catalog_grants(&su, "readers", "alice")?,
+            [("dbadmin".to_string(), [false, false, false])]
+        );
+        tf.assert_no_changes()?;
+        admin.execute("GRANT readers TO alice WITH INHERIT TRUE, SET TRUE")?;
+        let plan = tf.assert_changes()?;
+        assert_updated_in_place(&plan.stdout, "dbre_role_membership.m");
+        tf.apply(&[])?;
+        assert_eq!(
+            catalog_grants(&su, "readers", "alice")?,
+            [("dbadmin".to_string(), [false, false, false])]
+        );
+        tf.assert_no_changes()?;
+        // Left out of the configuration: no longer managed, no change planned.
+        tf.write_config(&config(
+            &admin,
+            &membership_hcl("m", "readers", "alice", &[]),
+        ))?;
+        tf.assert_no_changes()?;
+        tf.destroy(&[])?;
+        assert!(catalog_rows(&su, "readers", "alice")?.is_empty());
+        return Ok(());
+    }
     let out = tf.plan_expect_failure(&[])?;
-    assert_eq!(error_count(&out.stderr), 1, "{out}");
+    assert_eq!(error_count(&out.stderr), 2, "{out}");
     assert!(
         out.stderr.contains("with dbre_role_membership.m")
-            && out.stderr.contains("inherit_option")
+            && out.stderr.contains("on main.tf")
             && out.stderr.contains("PostgreSQL 16"),
         "{out}"
     );
-    // set_option too, and nothing was granted by either attempt.
-    let body = membership_hcl("m", "readers", "alice", &[("set_option", "true")]);
+    for attr in ["inherit_option", "set_option"] {
+        assert!(
+            out.stderr.contains(&format!("{attr} = false")),
+            "the diagnostic should point at {attr}: {out}"
+        );
+    }
+    // One of them alone, and nothing was granted by either attempt.
+    let body = membership_hcl("m", "readers", "alice", &[("inherit_option", "false")]);
     tf.write_config(&config(&admin, &body))?;
     let out = tf.plan_expect_failure(&[])?;
-    assert!(out.stderr.contains("set_option"), "{out}");
-    assert!(catalog_rows(&pg.superuser(), "readers", "alice")?.is_empty());
+    assert_eq!(error_count(&out.stderr), 1, "{out}");
+    assert!(out.stderr.contains("inherit_option"), "{out}");
+    assert!(catalog_rows(&su, "readers", "alice")?.is_empty());
 
     // A role cannot be a member of itself: refused at validate, at member.
     let body = membership_hcl("m", "readers", "readers", &[]);
@@ -315,6 +400,60 @@ fn pg16_options_are_refused_at_plan_on_pg15() -> Result<()> {
         out.stderr.contains("member") && out.stderr.contains("itself"),
         "{out}"
     );
+    Ok(())
+}
+
+/// The same membership granted by two roles: PostgreSQL 16+ keeps two rows, PostgreSQL 15 one.
+/// Either way the plan converges (no endless replacement), and a row the admin may not revoke
+/// (granted by a superuser) makes destroy fail with the grantor named, changing nothing.
+#[test]
+fn several_grantors_converge_and_destroy_says_what_it_cannot_revoke() -> Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    let su = pg.superuser();
+    create_roles(&admin, &["readers", "alice"])?;
+    // The bootstrap superuser grants first, then Terraform (as dbadmin) adopts it.
+    su.execute("GRANT readers TO alice")?;
+    let body = membership_hcl("m", "readers", "alice", &[("admin_option", "true")]);
+    let tf = workspace(&admin, &config(&admin, &body))?;
+    tf.apply(&[])?;
+    tf.assert_no_changes()?;
+    tf.assert_no_changes()?;
+    let values = state_values(&tf, "dbre_role_membership.m")?;
+    assert_eq!(values["admin_option"], true, "{values}");
+
+    if server_major(&su)? < 16 {
+        // One row per pair, whoever granted it: a CREATEROLE admin revokes it.
+        assert_eq!(catalog_rows(&su, "readers", "alice")?, [true]);
+        tf.destroy(&[])?;
+        assert!(catalog_rows(&su, "readers", "alice")?.is_empty());
+        return Ok(());
+    }
+    let rows = catalog_grants(&su, "readers", "alice")?;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().any(|(g, o)| g == "dbadmin" && o[0]), "{rows:?}");
+
+    let out = tf.expect_failure(&["destroy", "-auto-approve", "-no-color"])?;
+    // Terraform wraps diagnostic text; compare with the line breaks taken out.
+    let stderr = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    for part in [
+        "Error: Cannot revoke the membership",
+        &format!("as granted by \"{}\"", su.user),
+        "Only the grantor, a role that has the grantor's privileges, or a superuser",
+        "Nothing was changed.",
+    ] {
+        assert!(stderr.contains(part), "{part:?} missing: {out}");
+    }
+    assert_eq!(
+        catalog_grants(&su, "readers", "alice")?,
+        rows,
+        "nothing changed"
+    );
+
+    // Once the superuser revokes its own grant, destroy removes the rest.
+    su.execute("REVOKE readers FROM alice")?;
+    tf.destroy(&[])?;
+    assert!(catalog_rows(&su, "readers", "alice")?.is_empty());
     Ok(())
 }
 
@@ -344,7 +483,7 @@ fn sixty_members_into_one_role_with_parallelism_20() -> Result<()> {
             .contains(&format!("Apply complete! Resources: {N} added")),
         "{apply}"
     );
-    assert_eq!(member_count(&su, "crowd")?, N);
+    assert_eq!(member_count(&su, "crowd", "dbadmin")?, N);
     assert_eq!(catalog_rows(&su, "crowd", "crowd_member_3")?, [true]);
     assert_eq!(catalog_rows(&su, "crowd", "crowd_member_4")?, [false]);
     tf.assert_no_changes()?;
@@ -359,6 +498,6 @@ fn sixty_members_into_one_role_with_parallelism_20() -> Result<()> {
 
     let destroy = tf.destroy(&[])?;
     assert_eq!(error_count(&destroy.stderr), 0, "{destroy}");
-    assert_eq!(member_count(&su, "crowd")?, 0);
+    assert_eq!(member_count(&su, "crowd", "dbadmin")?, 0);
     Ok(())
 }

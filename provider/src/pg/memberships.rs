@@ -26,7 +26,7 @@
 use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
 
-use super::error::PgError;
+use super::error::{sqlstate, PgError};
 use super::quote::quote_ident;
 use super::roles::validate_role_name;
 use super::server::Server;
@@ -196,6 +196,14 @@ pub async fn read_membership<C: GenericClient + Sync>(
 pub struct Step {
     pub context: String,
     pub sql: String,
+    pub kind: StepKind,
+}
+
+/// Whether a step adds or takes away: says who may do it when the server refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    Grant,
+    Revoke,
 }
 
 /// The statements that turn `current` (`None`: no membership) into `spec`. Empty when it is
@@ -217,14 +225,17 @@ pub fn converge_steps(
             (None, false) => steps.push(Step {
                 context: context("granting"),
                 sql: format!("GRANT {role} TO {member}"),
+                kind: StepKind::Grant,
             }),
             (None | Some(false), true) => steps.push(Step {
                 context: context("granting with ADMIN OPTION"),
                 sql: format!("GRANT {role} TO {member} WITH ADMIN OPTION"),
+                kind: StepKind::Grant,
             }),
             (Some(true), false) => steps.push(Step {
                 context: context("revoking ADMIN OPTION of"),
                 sql: format!("REVOKE ADMIN OPTION FOR {role} FROM {member}"),
+                kind: StepKind::Revoke,
             }),
             (Some(_), _) => {}
         }
@@ -243,6 +254,7 @@ pub fn converge_steps(
         steps.push(Step {
             context: context("granting"),
             sql: format!("GRANT {role} TO {member} WITH {}", options.join(", ")),
+            kind: StepKind::Grant,
         });
         return Ok(steps);
     };
@@ -269,6 +281,7 @@ pub fn converge_steps(
                 sql_bool(want.1),
                 sql_bool(want.2)
             ),
+            kind: StepKind::Grant,
         });
     }
     // Turning an option off needs it off in every row, whoever granted it.
@@ -299,6 +312,7 @@ pub fn converge_steps(
                     "REVOKE {option} OPTION FOR {role} FROM {member} GRANTED BY {}",
                     quote_ident(grantor)?
                 ),
+                kind: StepKind::Revoke,
             });
         }
     }
@@ -313,6 +327,7 @@ pub fn revoke_steps(major: i32, current: &Membership) -> Result<Vec<Step>, PgErr
         return Ok(vec![Step {
             context: describe(&current.role, &current.member, "revoking"),
             sql: format!("REVOKE {role} FROM {member}"),
+            kind: StepKind::Revoke,
         }]);
     }
     let mut steps = Vec::new();
@@ -326,6 +341,7 @@ pub fn revoke_steps(major: i32, current: &Membership) -> Result<Vec<Step>, PgErr
                 "REVOKE {role} FROM {member} GRANTED BY {}",
                 quote_ident(grantor)?
             ),
+            kind: StepKind::Revoke,
         });
     }
     Ok(steps)
@@ -379,6 +395,10 @@ fn list_grants(grants: &[MembershipGrant]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+const WHO_MAY_GRANT: &str = "Granting membership in a role needs ADMIN OPTION on it (PostgreSQL \
+    16+: a CREATEROLE admin has it on the roles it created), or CREATEROLE (PostgreSQL 15 and \
+    older, for roles that are not superusers), or superuser. Nothing was changed.";
 
 const WHO_MAY_REVOKE: &str = "Only the grantor, a role that has the grantor's privileges, or a \
     superuser may revoke a grant (PostgreSQL 16+); a grant that other grants depend on (its \
@@ -503,9 +523,37 @@ async fn run_steps(tx: Tx, steps: &[Step]) -> Result<Tx, PgError> {
     for step in steps {
         tx = tx
             .execute_all(&step.context, std::slice::from_ref(&step.sql))
-            .await?;
+            .await
+            .map_err(|e| explain_refusal(e, step.kind))?;
     }
     Ok(tx)
+}
+
+/// Adds who may do what the server refused (no privilege, or other grants depending on this
+/// one's ADMIN OPTION) to its error.
+fn explain_refusal(err: PgError, kind: StepKind) -> PgError {
+    match err {
+        PgError::Query {
+            context,
+            code,
+            message,
+        } if matches!(
+            code.as_deref(),
+            Some(sqlstate::INSUFFICIENT_PRIVILEGE | sqlstate::DEPENDENT_OBJECTS_STILL_EXIST)
+        ) =>
+        {
+            let why = match kind {
+                StepKind::Grant => WHO_MAY_GRANT,
+                StepKind::Revoke => WHO_MAY_REVOKE,
+            };
+            PgError::Query {
+                context,
+                code,
+                message: format!("{message}\n\n{why}"),
+            }
+        }
+        other => other,
+    }
 }
 
 async fn rollback_with<T>(tx: Tx, err: PgError) -> Result<T, PgError> {

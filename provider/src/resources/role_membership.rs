@@ -18,7 +18,7 @@ use super::pg_errors::diagnostic;
 use super::Ctx;
 use crate::pg::memberships::{options_need_16, Membership, MembershipSpec, GRANT_OPTIONS_MAJOR};
 use crate::pg::roles;
-use crate::pg::Server;
+use crate::pg::{PgError, Server};
 use crate::tf::{
     ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics, PlanContext,
     Resource, Schema, Value,
@@ -181,7 +181,7 @@ impl Resource<Ctx> for RoleMembershipResource {
         };
         match server.revoke_membership(major, role, member).await {
             Ok(()) => Diagnostics::new(),
-            Err(e) => diagnostic(&e, None).into(),
+            Err(e) => membership_diagnostic(&e, "Cannot revoke the membership").into(),
         }
     }
 
@@ -230,7 +230,16 @@ async fn converge(meta: &Ctx, request: &ApplyRequest) -> ApplyResult {
     };
     match server.set_membership(major, &spec).await {
         Ok(m) => ApplyResult::ok(to_state(&m)),
-        Err(e) => ApplyResult::failed(diagnostic(&e, None)),
+        Err(e) => ApplyResult::failed(membership_diagnostic(&e, "Cannot grant the membership")),
+    }
+}
+
+/// A failed statement says itself what was refused and who may do it (the engine adds that),
+/// so it gets its own summary instead of the generic hints about role attributes.
+fn membership_diagnostic(err: &PgError, summary: &str) -> Diagnostic {
+    match err {
+        PgError::Query { .. } => Diagnostic::error(summary, err.to_string()),
+        other => diagnostic(other, None),
     }
 }
 

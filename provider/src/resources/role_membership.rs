@@ -161,11 +161,11 @@ impl Resource<Ctx> for RoleMembershipResource {
     }
 
     async fn create(&self, meta: &Ctx, request: ApplyRequest) -> ApplyResult {
-        converge(meta, &request).await
+        converge(meta, &request, "Cannot grant the membership").await
     }
 
     async fn update(&self, meta: &Ctx, request: ApplyRequest) -> ApplyResult {
-        converge(meta, &request).await
+        converge(meta, &request, "Cannot change the membership").await
     }
 
     async fn delete(&self, meta: &Ctx, request: ApplyRequest) -> Diagnostics {
@@ -215,7 +215,7 @@ impl Resource<Ctx> for RoleMembershipResource {
 
 /// Create and update both bring the server to the planned membership: a membership made
 /// outside Terraform is adopted, and options drifted since the plan are repaired too.
-async fn converge(meta: &Ctx, request: &ApplyRequest) -> ApplyResult {
+async fn converge(meta: &Ctx, request: &ApplyRequest, failed: &str) -> ApplyResult {
     let (server, major) = match server_and_major(meta) {
         Ok(s) => s,
         Err(d) => return ApplyResult::failed(d),
@@ -230,7 +230,7 @@ async fn converge(meta: &Ctx, request: &ApplyRequest) -> ApplyResult {
     };
     match server.set_membership(major, &spec).await {
         Ok(m) => ApplyResult::ok(to_state(&m)),
-        Err(e) => ApplyResult::failed(membership_diagnostic(&e, "Cannot grant the membership")),
+        Err(e) => ApplyResult::failed(membership_diagnostic(&e, failed)),
     }
 }
 

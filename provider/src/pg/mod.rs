@@ -7,22 +7,27 @@
 //! [`roles`] on such a connection; [`Server::drop_role`] / [`Server::dependents`] across
 //! databases; [`Server::atomic`], [`Server::transaction`] and [`retry`] for concurrent writers.
 
+pub mod acl;
 mod connect;
 pub mod dependents;
 pub mod error;
 pub mod memberships;
 pub mod pool;
+pub mod privileges;
 pub mod quote;
 pub mod roles;
 pub mod server;
 pub mod settings;
+pub mod snapshot;
 pub mod tls;
 pub mod tx;
 
+pub use acl::{Acl, AclEntry, DatabaseAcls, Held, ObjectAcl, PUBLIC};
 pub use connect::APPLICATION_NAME;
 pub use dependents::{DatabaseDependents, DependencyKind, DependentObject};
 pub use error::PgError;
 pub use pool::{AbandonGuard, PoolStats, PooledClient, Pools};
+pub use privileges::{ObjectType, Privilege};
 pub use quote::{quote_ident, quote_literal};
 pub use roles::{NamePattern, RoleSpec, RoleState};
 pub use server::{Server, ServerInfo};

@@ -3,15 +3,23 @@
 //! starts here.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use super::acl::DatabaseAcls;
 use super::error::PgError;
 use super::pool::{PoolStats, PooledClient, Pools};
 use super::settings::ConnSettings;
+use super::snapshot::SnapshotCache;
+
+/// How long a catalog snapshot serves reads: one Terraform walk's burst, not a process's life.
+const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(15);
 
 #[derive(Clone)]
 pub struct Server {
     pools: Pools,
     settings: Arc<ConnSettings>,
+    /// Per-database ACL snapshots (see [`super::acl`]).
+    acls: Arc<SnapshotCache<String, DatabaseAcls>>,
 }
 
 /// What the provider learns when it first talks to the server.
@@ -40,7 +48,12 @@ impl Server {
         Server {
             pools: pools.clone(),
             settings: Arc::new(settings),
+            acls: Arc::new(SnapshotCache::new(SNAPSHOT_MAX_AGE)),
         }
+    }
+
+    pub(super) fn acl_cache(&self) -> &SnapshotCache<String, DatabaseAcls> {
+        &self.acls
     }
 
     pub fn settings(&self) -> &ConnSettings {
@@ -124,5 +137,9 @@ mod tests {
             false,
         ));
         assert_send(&crate::pg::lock_in_order(&**client, &[]));
+        assert_send(&server.database_acls("db", 15));
+        assert_send(&crate::pg::acl::read_database_acls(
+            &**client, "db", 15, None,
+        ));
     }
 }

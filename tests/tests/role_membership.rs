@@ -538,3 +538,52 @@ fn sixty_members_into_one_role_with_parallelism_20() -> Result<()> {
     assert_eq!(member_count(&su, "crowd", "dbadmin")?, 0);
     Ok(())
 }
+
+/// The connection is not known at plan (the password comes from a resource not created yet):
+/// the PostgreSQL 16 options cannot be checked then, so apply checks them, at the attribute,
+/// before granting anything.
+#[test]
+fn pg16_options_are_checked_at_apply_when_the_connection_is_unknown_at_plan() -> Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbadmin", "late-bound-pw")?;
+    let su = pg.superuser();
+    create_roles(&admin, &["readers", "alice"])?;
+    let body = format!(
+        "{}\nresource \"terraform_data\" \"admin_password\" {{\n  input = \"late-bound-pw\"\n}}\n\n\
+         provider \"dbre\" {{\n  postgres {{\n    host     = {}\n    port     = {}\n    \
+         username = \"dbadmin\"\n    password = terraform_data.admin_password.output\n    \
+         sslmode  = \"disable\"\n  }}\n}}\n\n{}",
+        dbre_e2e::required_providers_hcl(),
+        hcl_string(&admin.host),
+        admin.port,
+        membership_hcl("m", "readers", "alice", &[("inherit_option", "false")])
+    );
+    let tf = dbre_e2e::TfWorkspace::with_provider()?;
+    tf.write_config(&body)?;
+    tf.init()?;
+    let plan = tf.plan(&[])?;
+    assert!(
+        plan.stdout
+            .contains("# dbre_role_membership.m will be created"),
+        "{plan}"
+    );
+    if server_major(&su)? >= 16 {
+        tf.apply(&[])?;
+        assert_eq!(
+            catalog_grants(&su, "readers", "alice")?,
+            [("dbadmin".to_string(), [false, false, true])]
+        );
+        tf.assert_no_changes()?;
+        return Ok(());
+    }
+    let out = tf.apply_expect_failure(&[])?;
+    assert_eq!(error_count(&out.stderr), 1, "{out}");
+    assert!(
+        out.stderr.contains("with dbre_role_membership.m")
+            && out.stderr.contains("inherit_option = false")
+            && out.stderr.contains("PostgreSQL 16"),
+        "{out}"
+    );
+    assert!(catalog_rows(&su, "readers", "alice")?.is_empty());
+    Ok(())
+}

@@ -396,6 +396,17 @@ fn list_grants(grants: &[MembershipGrant]) -> String {
         .join("; ")
 }
 
+/// Why a change the server accepted may still not converge: on 16+ a row of a grantor the
+/// login may not act for (a REVOKE of it only warns); before 16 only someone else's change.
+fn unconverged_hint(major: i32) -> &'static str {
+    if major >= GRANT_OPTIONS_MAJOR {
+        WHO_MAY_REVOKE
+    } else {
+        "Something outside Terraform changed the membership at the same time; run apply again. \
+         Nothing was changed."
+    }
+}
+
 const WHO_MAY_GRANT: &str = "Granting membership in a role needs ADMIN OPTION on it (PostgreSQL \
     16+: a CREATEROLE admin has it on the roles it created), or CREATEROLE (PostgreSQL 15 and \
     older, for roles that are not superusers), or superuser. Nothing was changed.";
@@ -447,13 +458,17 @@ impl Server {
                     Ok(after)
                 }
                 other => {
-                    let left = other.map(|m| list_grants(&m.grants)).unwrap_or_default();
+                    let left = match other {
+                        Some(m) => list_grants(&m.grants),
+                        None => "none".to_string(),
+                    };
                     let err = PgError::Query {
                         context: describe(&spec.role, &spec.member, "changing"),
                         code: None,
                         message: format!(
-                            "the options could not all be brought to what is asked for; the \
-                             grants are now: {left}. {WHO_MAY_REVOKE}"
+                            "the server accepted the change but the grants are not what was \
+                             asked for; they would be: {left}. {}",
+                            unconverged_hint(major)
                         ),
                     };
                     rollback_with(tx, err).await

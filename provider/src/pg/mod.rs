@@ -13,6 +13,7 @@ mod connect;
 pub mod dependents;
 pub mod error;
 pub mod grants;
+pub mod memberships;
 pub mod pool;
 pub mod privileges;
 pub mod quote;

@@ -7,10 +7,15 @@
 //! [`roles`] on such a connection; [`Server::drop_role`] / [`Server::dependents`] across
 //! databases; [`Server::atomic`], [`Server::transaction`] and [`retry`] for concurrent writers.
 
+pub mod acl;
+pub mod borrow;
 mod connect;
 pub mod dependents;
 pub mod error;
+pub mod grants;
+pub mod memberships;
 pub mod pool;
+pub mod privileges;
 pub mod quote;
 pub mod roles;
 pub mod server;
@@ -19,13 +24,15 @@ pub mod snapshot;
 pub mod tls;
 pub mod tx;
 
+pub use acl::{Acl, AclEntry, DatabaseAcls, Held, ObjectAcl, PUBLIC};
 pub use connect::APPLICATION_NAME;
 pub use dependents::{DatabaseDependents, DependencyKind, DependentObject};
 pub use error::PgError;
+pub use grants::{DesiredGrant, Mode, Target};
 pub use pool::{AbandonGuard, PoolStats, PooledClient, Pools};
+pub use privileges::{ObjectType, Privilege};
 pub use quote::{quote_ident, quote_literal};
 pub use roles::{NamePattern, RoleCatalog, RoleSpec, RoleState};
 pub use server::{Server, ServerInfo};
 pub use settings::{ConnSettings, SslMode};
-pub use snapshot::Snapshots;
 pub use tx::{lock_in_order, retry, Tx};

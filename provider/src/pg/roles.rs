@@ -274,18 +274,19 @@ impl Server {
     /// few seconds, and never one that began before this provider's last role write (see
     /// [`super::snapshot`]). For refreshes; writes read the live catalog.
     pub async fn role_catalog(&self) -> Result<Arc<RoleCatalog>, PgError> {
-        self.snapshots()
-            .roles
-            .get(&(), || async {
+        self.role_cache()
+            .get_or_load(&(), || async {
                 read_role_catalog(&*self.maintenance().await?).await
             })
             .await
     }
 
     /// Called after every role write (committed or not: a failed statement may still have run):
-    /// the next [`Server::role_catalog`] reads again.
+    /// the next [`Server::role_catalog`] reads again, and so does every ACL snapshot — they
+    /// name roles (a rename), and dropping a role revokes what it held.
     pub(crate) fn roles_changed(&self) {
-        self.snapshots().roles.invalidate(&());
+        self.role_cache().invalidate(&());
+        self.acl_cache().invalidate_all();
     }
 
     /// Creates the role (with its comment) in one transaction and reads it back.

@@ -5,31 +5,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::acl::DatabaseAcls;
 use super::error::PgError;
 use super::pool::{PoolStats, PooledClient, Pools};
 use super::roles::RoleCatalog;
 use super::settings::ConnSettings;
-use super::snapshot::Snapshots;
+use super::snapshot::SnapshotCache;
 
-/// How long a catalog snapshot answers reads (see [`super::snapshot`]): long enough for one
-/// Terraform refresh walk to share a handful of bulk reads, short enough that a long-lived process
-/// does not serve an old view of changes made outside.
-pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(3);
+/// How long a catalog snapshot serves reads: one Terraform walk's burst, not a process's life.
+const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(15);
 
 /// One configured server. Cheap to clone; clones share the pools and the catalog snapshots.
 #[derive(Clone)]
 pub struct Server {
     pools: Pools,
     settings: Arc<ConnSettings>,
-    snapshots: Arc<CatalogSnapshots>,
-}
-
-/// Catalogs read in bulk and shared by every resource using this server; each write that can
-/// change one invalidates it once it committed.
-#[derive(Debug)]
-pub(crate) struct CatalogSnapshots {
-    /// Every role of the cluster (`pg_roles`), read on the maintenance database.
-    pub(crate) roles: Snapshots<(), RoleCatalog>,
+    /// Per-database ACL snapshots (see [`super::acl`]).
+    acls: Arc<SnapshotCache<String, DatabaseAcls>>,
+    /// Every role of the cluster (see [`Server::role_catalog`]).
+    roles: Arc<SnapshotCache<(), RoleCatalog>>,
 }
 
 /// What the provider learns when it first talks to the server.
@@ -58,14 +52,17 @@ impl Server {
         Server {
             pools: pools.clone(),
             settings: Arc::new(settings),
-            snapshots: Arc::new(CatalogSnapshots {
-                roles: Snapshots::new(SNAPSHOT_MAX_AGE),
-            }),
+            acls: Arc::new(SnapshotCache::new(SNAPSHOT_MAX_AGE)),
+            roles: Arc::new(SnapshotCache::new(SNAPSHOT_MAX_AGE)),
         }
     }
 
-    pub(crate) fn snapshots(&self) -> &CatalogSnapshots {
-        &self.snapshots
+    pub(super) fn acl_cache(&self) -> &SnapshotCache<String, DatabaseAcls> {
+        &self.acls
+    }
+
+    pub(super) fn role_cache(&self) -> &SnapshotCache<(), RoleCatalog> {
+        &self.roles
     }
 
     pub fn settings(&self) -> &ConnSettings {
@@ -149,5 +146,9 @@ mod tests {
             false,
         ));
         assert_send(&crate::pg::lock_in_order(&**client, &[]));
+        assert_send(&server.database_acls("db", 15));
+        assert_send(&crate::pg::acl::read_database_acls(
+            &**client, "db", 15, None,
+        ));
     }
 }

@@ -163,7 +163,10 @@ fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
-        get_provider_schema_optional: false,
+        // Every RPC works without GetProviderSchema having been called in this process (schemas
+        // are built at start), so Terraform may reuse the schema it already has instead of
+        // asking each provider process it starts during one command.
+        get_provider_schema_optional: true,
         move_resource_state: false,
     }
 }

@@ -19,10 +19,13 @@
 //! `scripts/bench-provider.sh`, which builds the provider in release and points the harness at it
 //! with `DBRE_E2E_PROVIDER`.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use dbre_e2e::{hcl_string, required_providers_hcl, ConnInfo, PgServer, TfWorkspace};
+use dbre_e2e::{
+    hcl_string, provider_binary, required_providers_hcl, ConnInfo, PgServer, TfWorkspace,
+};
 
 const USAGE: &str = "usage: bench-provider [--count N]... [--runs R] [--parallelism P] [--pool K] \
                      [--tables T] [--roles-only]";
@@ -151,23 +154,25 @@ fn run() -> Result<()> {
     }
     admin.with_database(DATABASE).execute(&ddl)?;
 
-    let mut sections = Vec::new();
-    for &n in &args.counts {
-        sections.push(bench_count(&pg, &admin, &args, &tables, n)?);
-    }
+    // One binary for the whole run, even if cargo rebuilds the provider meanwhile (the
+    // workspaces hard-link it into their mirrors).
+    let provider = provider_binary()?;
 
-    let floor_ws = TfWorkspace::new()?;
     println!(
-        "Machine: {} × {}, load average before {}, after {}; {}; PostgreSQL {}.\n",
+        "Machine: {} × {}; {}; PostgreSQL {}; provider {}. Load average at the start: {}.\n",
         nproc(),
         cpu_model(),
-        load_before,
-        load_average(),
-        terraform_version(&floor_ws),
+        terraform_version(&TfWorkspace::new()?),
         pg.scalar("SHOW server_version")?.unwrap_or_default(),
+        provider.display(),
+        load_before,
     );
-    for section in sections {
-        println!("{section}");
+    for &n in &args.counts {
+        let section = bench_count(&pg, &admin, &args, &tables, &provider, n)?;
+        println!(
+            "{section}\nLoad average after N = {n}: {}.\n",
+            load_average()
+        );
     }
     Ok(())
 }
@@ -177,6 +182,7 @@ fn bench_count(
     admin: &ConnInfo,
     args: &Args,
     tables: &[String],
+    provider: &Path,
     n: usize,
 ) -> Result<String> {
     let blocks = if args.roles_only { 1 } else { 2 };
@@ -193,7 +199,7 @@ fn bench_count(
         };
         subjects.push(Subject::new(label, blocks * n, ws, false));
     }
-    let mut ws = TfWorkspace::with_provider()?;
+    let mut ws = TfWorkspace::with_provider_binary(provider)?;
     ws.set_parallelism(args.parallelism);
     ws.write_config(&dbre_hcl(admin, args, tables, n))?;
     ws.init()?;

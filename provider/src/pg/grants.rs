@@ -12,6 +12,7 @@
 //!     Mode::Named          objects no entry names are left alone                 (dbre_grant)
 //!     Mode::Authoritative  every other object the grantee holds anything on in the database
 //!                          is stripped of it (system schemas excepted)   (dbre_role_privileges)
+//!     Mode::Revoke         the entries' privileges are taken away, the rest kept (destroy)
 //! Server::routine_signature(database, object_type, schema, name) -> Result<Option<String>, PgError>
 //!     what a user wrote (`add`, `add(int, int)`) → the signature the ACL snapshot uses,
 //!     `add(integer, integer)`; None when no such routine exists.
@@ -159,6 +160,10 @@ pub enum Mode {
     /// Stripped of everything the grantee holds on them, anywhere in the database outside the
     /// system schemas (`dbre_role_privileges`).
     Authoritative,
+    /// The entries' privileges are what to TAKE AWAY (with their grant options) from what they
+    /// cover; everything else the grantee holds stays (`dbre_grant`'s destroy: revoke exactly
+    /// what the resource held). `with_grant_option` is ignored.
+    Revoke,
 }
 
 /// What a write did (for messages and tests).
@@ -283,7 +288,7 @@ impl Server {
         mode: Mode,
     ) -> Result<Applied, PgError> {
         let major = info.major();
-        check_entries(grantee, entries, major)?;
+        check_entries(grantee, entries, major, mode)?;
         let mut borrowed: Vec<Borrowed> = Vec::new();
         let result = async {
             // Borrowing changes what we may do, so the attempt starts over after each
@@ -347,7 +352,7 @@ impl Server {
         mode: Mode,
     ) -> Result<Attempt, PgError> {
         let client: &tokio_postgres::Client = tx;
-        let entries = resolve_routines(client, entries).await?;
+        let entries = resolve_routines(client, entries, mode == Mode::Revoke).await?;
         let filter = schema_filter(&entries, mode);
         let lock_prefix = format!("acl:{database}:");
 
@@ -358,7 +363,9 @@ impl Server {
             mode == Mode::Authoritative || entries.iter().any(|e| !is_named(&e.target));
         if needs_discovery {
             let first = read_database_acls(client, database, major, filter.as_deref()).await?;
-            let gid = grantee_oid(&first, grantee)?;
+            let Some(gid) = grantee_oid(&first, grantee, mode)? else {
+                return Ok(Attempt::Done(Applied::default()));
+            };
             let plan = plan_objects(&first, gid, &entries, mode)?;
             keys.extend(plan.keys().map(|k| lock_key(&lock_prefix, k)));
             for e in &entries {
@@ -378,7 +385,9 @@ impl Server {
         lock_in_order(client, &keys).await?;
 
         let acls = read_database_acls(client, database, major, filter.as_deref()).await?;
-        let gid = grantee_oid(&acls, grantee)?;
+        let Some(gid) = grantee_oid(&acls, grantee, mode)? else {
+            return Ok(Attempt::Done(Applied::default()));
+        };
         let plan = plan_objects(&acls, gid, &entries, mode)?;
         // Objects created between the two reads: lock them too (a deadlock this may cause is
         // detected by the server and retried).
@@ -590,7 +599,12 @@ fn split_signature(name: &str) -> Option<(&str, &str)> {
     (!bare.is_empty()).then_some((bare, inner))
 }
 
-fn check_entries(grantee: &str, entries: &[DesiredGrant], major: i32) -> Result<(), PgError> {
+fn check_entries(
+    grantee: &str,
+    entries: &[DesiredGrant],
+    major: i32,
+    mode: Mode,
+) -> Result<(), PgError> {
     if grantee.is_empty() {
         return Err(PgError::invalid("the grantee must not be empty"));
     }
@@ -605,7 +619,7 @@ fn check_entries(grantee: &str, entries: &[DesiredGrant], major: i32) -> Result<
                 t.plural()
             )));
         }
-        if public && e.with_grant_option && !e.privileges.is_empty() {
+        if public && e.with_grant_option && !e.privileges.is_empty() && mode != Mode::Revoke {
             return Err(PgError::invalid(
                 "grant options can only be granted to roles, not to PUBLIC",
             ));
@@ -620,9 +634,11 @@ fn is_named(t: &Target) -> bool {
 
 /// Routine names turned into the snapshot's signatures; a routine that does not exist is an
 /// error naming it.
+/// With `skip_missing` (taking away), a routine that is gone is simply left out.
 async fn resolve_routines(
     client: &tokio_postgres::Client,
     entries: &[DesiredGrant],
+    skip_missing: bool,
 ) -> Result<Vec<DesiredGrant>, PgError> {
     let mut out = entries.to_vec();
     for e in &mut out {
@@ -633,9 +649,11 @@ async fn resolve_routines(
             ..
         } = &mut e.target
         {
-            for name in names.iter_mut() {
+            let mut resolved = Vec::with_capacity(names.len());
+            for name in names.iter() {
                 match routine_signature(client, *t, schema, name).await? {
-                    Some(sig) => *name = sig,
+                    Some(sig) => resolved.push(sig),
+                    None if skip_missing => {}
                     None => {
                         return Err(PgError::invalid(format!(
                             "{} {schema:?}.{name:?} does not exist",
@@ -644,6 +662,7 @@ async fn resolve_routines(
                     }
                 }
             }
+            *names = resolved;
         }
     }
     Ok(out)
@@ -713,9 +732,16 @@ fn named_lock_keys(prefix: &str, entries: &[DesiredGrant]) -> BTreeSet<String> {
     keys
 }
 
-fn grantee_oid(acls: &DatabaseAcls, grantee: &str) -> Result<u32, PgError> {
-    acls.role_oid(grantee)
-        .ok_or_else(|| PgError::invalid(format!("role \"{grantee}\" does not exist")))
+/// The grantee's oid; a role that does not exist is an error, except when taking away (it
+/// holds nothing any more): `None`.
+fn grantee_oid(acls: &DatabaseAcls, grantee: &str, mode: Mode) -> Result<Option<u32>, PgError> {
+    match acls.role_oid(grantee) {
+        Some(oid) => Ok(Some(oid)),
+        None if mode == Mode::Revoke => Ok(None),
+        None => Err(PgError::invalid(format!(
+            "role \"{grantee}\" does not exist"
+        ))),
+    }
 }
 
 fn grantee_sql(grantee: &str) -> Result<String, PgError> {
@@ -751,6 +777,18 @@ fn plan_objects(
             } => {
                 let mut found = Vec::new();
                 for name in names {
+                    let lookup_type = if *object_type == ObjectType::Column {
+                        ObjectType::Table
+                    } else {
+                        *object_type
+                    };
+                    if mode == Mode::Revoke
+                        && acls
+                            .find(lookup_type, schema.as_deref(), name, None)
+                            .is_none()
+                    {
+                        continue; // gone: nothing left to take away
+                    }
                     if *object_type == ObjectType::Column {
                         let table = acls
                             .find(ObjectType::Table, schema.as_deref(), name, None)
@@ -784,9 +822,17 @@ fn plan_objects(
                 .or_insert_with(|| (o.clone(), Want::default()))
                 .1;
             want.privileges.extend(e.privileges.iter().copied());
-            if e.with_grant_option {
+            if e.with_grant_option && mode != Mode::Revoke {
                 want.grantable.extend(e.privileges.iter().copied());
             }
+        }
+    }
+    if mode == Mode::Revoke {
+        for (obj, want) in plan.values_mut() {
+            let held = obj.held_by(grantee, Some(acls.major));
+            let take = std::mem::take(&mut want.privileges);
+            want.privileges = held.privileges.difference(&take).copied().collect();
+            want.grantable = held.grantable.difference(&take).copied().collect();
         }
     }
     if mode == Mode::Authoritative {

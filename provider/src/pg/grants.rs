@@ -542,18 +542,31 @@ pub async fn routine_signature<C: GenericClient + Sync>(
     };
     let context = || format!("looking up routine {schema:?}.{name:?}");
     let signature_sql = "p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'";
-    // A signature: let the server parse the argument types (any spelling it accepts). The
-    // text goes to to_regprocedure as a VALUE; it never becomes part of a statement.
+    // A signature: the server parses each argument type (any spelling it accepts, given to
+    // to_regtype as a VALUE, never part of a statement) and we match the routines of that name
+    // by their argument type oids. Reading the catalog needs no privilege on the schema
+    // (to_regprocedure would need USAGE, which a managed-service admin may lack).
     if let Some((bare, args)) = split_signature(name) {
-        let text = format!("{}.{}({args})", quote_ident(schema)?, quote_ident(bare)?);
+        let args = split_args(args);
         let row = client
             .query_typed(
                 &format!(
                     "SELECT {signature_sql} FROM pg_catalog.pg_proc p \
-                     WHERE p.oid = pg_catalog.to_regprocedure($1::text) \
-                       AND strpos($2::text, p.prokind::text) > 0"
+                     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+                     WHERE n.nspname = $1::text AND p.proname = $2::text \
+                       AND strpos($3::text, p.prokind::text) > 0 \
+                       AND pg_catalog.array_to_string(p.proargtypes::pg_catalog.oid[], ',') \
+                         = pg_catalog.array_to_string(ARRAY(\
+                           SELECT pg_catalog.to_regtype(u.t)::pg_catalog.oid \
+                           FROM unnest($4::text[]) WITH ORDINALITY AS u(t, i) ORDER BY u.i), \
+                           ',', '?')"
                 ),
-                &[(&text, Type::TEXT), (&kinds, Type::TEXT)],
+                &[
+                    (&schema, Type::TEXT),
+                    (&bare, Type::TEXT),
+                    (&kinds, Type::TEXT),
+                    (&args, Type::TEXT_ARRAY),
+                ],
             )
             .await
             .map_err(|e| PgError::query(context(), &e))?;
@@ -597,6 +610,30 @@ fn split_signature(name: &str) -> Option<(&str, &str)> {
     let inner = name.strip_suffix(')')?.get(open + 1..)?;
     let bare = name[..open].trim_end();
     (!bare.is_empty()).then_some((bare, inner))
+}
+
+/// `int, numeric(10,2)` → [`int`, `numeric(10,2)`]: commas inside parentheses or double
+/// quotes stay with their type; blank → no arguments.
+fn split_args(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut quoted, mut current) = (0i32, false, String::new());
+    for c in args.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(std::mem::take(&mut current).trim().to_owned());
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() || !out.is_empty() {
+        out.push(current.trim().to_owned());
+    }
+    out
 }
 
 fn check_entries(
@@ -1136,6 +1173,9 @@ mod tests {
         assert_eq!(split_signature("f()"), Some(("f", "")));
         assert_eq!(split_signature("add"), None);
         assert_eq!(split_signature("(x)"), None);
+        assert_eq!(split_args(" int , numeric(10,2)"), ["int", "numeric(10,2)"]);
+        assert_eq!(split_args("\"a,b\"[], text"), ["\"a,b\"[]", "text"]);
+        assert!(split_args(" ").is_empty());
     }
 
     #[test]

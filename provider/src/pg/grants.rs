@@ -290,6 +290,10 @@ impl Server {
         let major = info.major();
         check_entries(grantee, entries, major, mode)?;
         let mut borrowed: Vec<Borrowed> = Vec::new();
+        // Roles whose rights this call has made sure of (borrowed, or held for real). Never
+        // trust a membership seen in the catalog without holding a reference on it: it may be
+        // another task's borrow, given back in the middle of our statements.
+        let mut secured: BTreeSet<String> = BTreeSet::new();
         let result = async {
             // Borrowing changes what we may do, so the attempt starts over after each
             // borrow; owners and grantors are few, so this settles in a round or two.
@@ -297,7 +301,7 @@ impl Server {
                 let attempt = retry(|| async {
                     let tx = self.begin(database).await?;
                     match self
-                        .attempt(&tx, database, major, grantee, entries, mode)
+                        .attempt(&tx, database, info, grantee, entries, mode, &secured)
                         .await
                     {
                         Ok(Attempt::Done(applied)) => {
@@ -321,12 +325,10 @@ impl Server {
                     Attempt::Done(applied) => return Ok(applied),
                     Attempt::Borrow(roles) => {
                         for role in roles {
-                            if borrowed.iter().any(|b| b.role() == role) {
-                                continue;
-                            }
                             if let Some(b) = self.borrow_role(&role).await? {
                                 borrowed.push(b);
                             }
+                            secured.insert(role);
                         }
                     }
                 }
@@ -342,15 +344,18 @@ impl Server {
     }
 
     /// One transaction's worth of work, up to (not including) the commit.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         tx: &Tx,
         database: &str,
-        major: i32,
+        info: &ServerInfo,
         grantee: &str,
         entries: &[DesiredGrant],
         mode: Mode,
+        secured: &BTreeSet<String>,
     ) -> Result<Attempt, PgError> {
+        let major = info.major();
         let client: &tokio_postgres::Client = tx;
         let entries = resolve_routines(client, entries, mode == Mode::Revoke).await?;
         let filter = schema_filter(&entries, mode);
@@ -440,11 +445,18 @@ impl Server {
             return Ok(Attempt::Done(Applied::default()));
         }
 
-        // A non-superuser must act for the owners (and any third grantor) of what changes.
-        let lacking = lacking_roles(client, &needed_roles).await?;
-        if !lacking.is_empty() {
-            let names = lacking.iter().map(|oid| acls.role_name(*oid)).collect();
-            return Ok(Attempt::Borrow(names));
+        // A non-superuser must act for the owners (and any third grantor) of what changes:
+        // make sure of each (borrowing what it lacks) outside this transaction, then retry.
+        if !info.superuser {
+            let unsecured: Vec<String> = needed_roles
+                .iter()
+                .filter(|oid| **oid != PUBLIC)
+                .map(|oid| acls.role_name(*oid))
+                .filter(|name| !secured.contains(name))
+                .collect();
+            if !unsecured.is_empty() {
+                return Ok(Attempt::Borrow(unsecured));
+            }
         }
 
         for ((action, grantor, table), per) in column_work {
@@ -1056,26 +1068,6 @@ async fn object_refs(
         out.insert(key.clone(), sql);
     }
     Ok(out)
-}
-
-/// The roles among `oids` whose rights the login lacks (never any for a superuser).
-async fn lacking_roles(
-    client: &tokio_postgres::Client,
-    oids: &BTreeSet<u32>,
-) -> Result<Vec<u32>, PgError> {
-    let oids: Vec<u32> = oids.iter().copied().filter(|o| *o != PUBLIC).collect();
-    if oids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = client
-        .query_typed(
-            "SELECT o FROM unnest($1::oid[]) AS o \
-             WHERE NOT pg_catalog.pg_has_role(current_user, o, 'USAGE')",
-            &[(&oids, Type::OID_ARRAY)],
-        )
-        .await
-        .map_err(|e| PgError::query("checking which roles the login may act for", &e))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 #[cfg(test)]

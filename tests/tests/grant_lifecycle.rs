@@ -263,3 +263,85 @@ fn public_defaults_revoked() -> Result<()> {
     assert_eq!(ask(&su, check)?, "falsefalsefalsefalsefalse");
     Ok(())
 }
+
+/// The other object types: sequences, a procedure by bare name, every routine of a schema,
+/// schemas listed in objects, a foreign-data wrapper and a foreign server.
+#[test]
+fn other_object_types() -> Result<()> {
+    let pg = PgServer::start()?;
+    pg.create_database("app")?;
+    let su = pg.superuser().with_database("app");
+    su.execute(
+        "CREATE ROLE r; CREATE SCHEMA s1; CREATE SCHEMA s2;
+         CREATE SEQUENCE s1.seq;
+         CREATE PROCEDURE s1.tidy(x int) LANGUAGE sql AS 'SELECT 1';
+         CREATE FUNCTION s2.f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';
+         CREATE PROCEDURE s2.p() LANGUAGE sql AS 'SELECT 1';
+         CREATE FOREIGN DATA WRAPPER w; CREATE SERVER srv FOREIGN DATA WRAPPER w;",
+    )?;
+    let g = |label: &str, object_type: &str, extra: Vec<(&'static str, String)>| {
+        let mut attrs = vec![
+            ("database", s("app")),
+            ("role", s("r")),
+            ("object_type", s(object_type)),
+        ];
+        attrs.extend(extra);
+        grant_hcl(label, &attrs)
+    };
+    let body = [
+        g(
+            "seq",
+            "sequence",
+            vec![("schema", s("s1")), ("privileges", l(&["USAGE", "SELECT"]))],
+        ),
+        g(
+            "proc",
+            "procedure",
+            vec![
+                ("schema", s("s1")),
+                ("objects", l(&["tidy"])),
+                ("privileges", l(&["EXECUTE"])),
+            ],
+        ),
+        g(
+            "routines",
+            "routine",
+            vec![("schema", s("s2")), ("privileges", l(&["ALL"]))],
+        ),
+        g(
+            "schemas",
+            "schema",
+            vec![("objects", l(&["s1", "s2"])), ("privileges", l(&["USAGE"]))],
+        ),
+        g(
+            "fdw",
+            "foreign_data_wrapper",
+            vec![("objects", l(&["w"])), ("privileges", l(&["USAGE"]))],
+        ),
+        g(
+            "srv",
+            "foreign_server",
+            vec![("objects", l(&["srv"])), ("privileges", l(&["USAGE"]))],
+        ),
+    ]
+    .concat();
+    let login = pg.superuser();
+    let tf = workspace(&login, &config(&login, &body))?;
+    tf.apply(&[])?;
+    let check = "has_sequence_privilege('r', 's1.seq', 'USAGE')::text \
+                 || has_sequence_privilege('r', 's1.seq', 'UPDATE')::text \
+                 || (SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a \
+                     WHERE a.grantee = 'r'::regrole)::text \
+                 || has_schema_privilege('r', 's2', 'USAGE')::text \
+                 || has_foreign_data_wrapper_privilege('r', 'w', 'USAGE')::text \
+                 || has_server_privilege('r', 'srv', 'USAGE')::text";
+    assert_eq!(ask(&su, check)?, "truefalse3truetruetrue");
+    tf.assert_no_changes()?;
+    tf.run_ok(&["state", "rm", "dbre_grant.srv", "dbre_grant.proc"])?;
+    tf.import("dbre_grant.srv", "app/r/foreign_server//srv")?;
+    tf.import("dbre_grant.proc", "app/r/procedure/s1/tidy")?;
+    tf.assert_no_changes()?;
+    tf.destroy(&[])?;
+    assert_eq!(ask(&su, check)?, "falsefalse0falsefalsefalse");
+    Ok(())
+}

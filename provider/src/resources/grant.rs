@@ -279,11 +279,18 @@ impl Resource<Ctx> for GrantResource {
             .into()
         };
         let fields = import_id::decode(id, 3, 6, IMPORT_FIELDS).map_err(bad)?;
+        let object_type = fields.name(2).map_err(bad)?;
+        if !OBJECT_TYPES.contains(&object_type.as_str()) {
+            return Err(bad(format!(
+                "{object_type:?} is not an object type; expected one of {}",
+                OBJECT_TYPES.join(", ")
+            )));
+        }
         let schema = fields.name(3).map_err(bad)?;
         let value = Value::object([
             ("database", Value::from(fields.name(0).map_err(bad)?)),
             ("role", Value::from(fields.name(1).map_err(bad)?)),
-            ("object_type", Value::from(fields.name(2).map_err(bad)?)),
+            ("object_type", Value::from(object_type)),
             (
                 "schema",
                 if schema.is_empty() {

@@ -289,6 +289,9 @@ impl Server {
     ) -> Result<Applied, PgError> {
         let major = info.major();
         check_entries(grantee, entries, major, mode)?;
+        if entries.is_empty() && mode != Mode::Authoritative {
+            return Ok(Applied::default());
+        }
         let mut borrowed: Vec<Borrowed> = Vec::new();
         // Roles whose rights this call has made sure of (borrowed, or held for real). Never
         // trust a membership seen in the catalog without holding a reference on it: it may be

@@ -9,6 +9,7 @@
 
 pub mod acl;
 mod connect;
+pub mod default_privileges;
 pub mod dependents;
 pub mod error;
 pub mod pool;

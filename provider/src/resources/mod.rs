@@ -1,5 +1,6 @@
 //! The provider's resources and data sources, one file each, mapping schema to engine calls.
 
+pub mod default_privileges;
 pub mod import_id;
 pub mod pg_errors;
 pub mod provider_config;
@@ -104,7 +105,10 @@ impl tf::Provider for DbreProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn tf::Resource<Ctx>>> {
-        vec![Arc::new(role::RoleResource)]
+        vec![
+            Arc::new(role::RoleResource),
+            Arc::new(default_privileges::DefaultPrivilegesResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn tf::DataSource<Ctx>>> {

@@ -80,11 +80,11 @@ pub fn schema() -> Schema {
             )
             .attribute(
                 Attribute::string("schema")
-                    .optional()
+                    .default("")
                     .requires_replace()
                     .description(
                         "Only objects created in this schema (IN SCHEMA), which then get these \
-                         privileges IN ADDITION to the database-wide ones. Null or empty: \
+                         privileges IN ADDITION to the database-wide ones. Empty (the default): \
                          database-wide, replacing PostgreSQL's built-in defaults. Not allowed \
                          with object_type \"schema\".",
                     ),
@@ -145,7 +145,7 @@ pub fn id_of(key: &DefaultPrivilegesKey) -> String {
     ])
 }
 
-/// The schema a value names: null and `""` are database-wide.
+/// The schema a value names: `""` (the default) is database-wide.
 fn schema_of(v: &Value) -> Option<String> {
     v.attr("schema")
         .as_str()
@@ -307,8 +307,7 @@ fn to_state(prior: &Value, key: &DefaultPrivilegesKey, major: i32, held: &Held) 
         ("database", Value::from(key.database.as_str())),
         ("owner", Value::from(key.owner.as_str())),
         ("role", prior.attr("role").clone()),
-        // Keep "" vs null as written.
-        ("schema", prior.attr("schema").clone()),
+        ("schema", Value::from(key.schema.as_deref().unwrap_or(""))),
         ("object_type", Value::from(key.object_type.name())),
         (
             "privileges",
@@ -384,14 +383,6 @@ impl Resource<Ctx> for DefaultPrivilegesResource {
             return diags;
         }
         if !plan.is_create() {
-            // null and "" both mean database-wide: not a replacement.
-            let (p, s) = (plan.prior.attr("schema"), plan.planned.attr("schema"));
-            if p != s && s.is_wholly_known() && schema_of(&plan.prior) == schema_of(&plan.planned) {
-                let prior = p.clone();
-                plan.planned.set_attr("schema", prior);
-                plan.requires_replace
-                    .retain(|path| path != &AttrPath::attr("schema"));
-            }
             // ["ALL"] vs the list it stands for, case, order, duplicates: the same set.
             if let (Some(t), true) = (
                 object_type_of(&plan.planned),
@@ -502,10 +493,7 @@ impl Resource<Ctx> for DefaultPrivilegesResource {
         let (server, major) = server_and_major(meta)?;
         match server.read_default_privileges(&key, major).await {
             Ok(Some(held)) => {
-                let prior = Value::object([
-                    ("role", Value::from(key.role.as_str())),
-                    ("schema", key.schema.clone().into()),
-                ]);
+                let prior = Value::object([("role", Value::from(key.role.as_str()))]);
                 Ok(to_state(&prior, &key, major, &held))
             }
             Ok(None) => Err(Diagnostic::error(
@@ -562,13 +550,12 @@ async fn converge(meta: &Ctx, request: &ApplyRequest) -> ApplyResult {
                 PgError::Invalid(m) if m.starts_with("role ") => Some(AttrPath::attr("role")),
                 _ => None,
             };
-            let failed = if request.prior.is_null() {
+            if request.prior.is_null() {
                 ApplyResult::failed(diagnostic(&e, path))
             } else {
                 // Nothing was committed: the prior state still holds.
                 ApplyResult::partial(request.prior.clone(), diagnostic(&e, path))
-            };
-            failed
+            }
         }
     }
 }

@@ -8,10 +8,13 @@
 //! databases; [`Server::atomic`], [`Server::transaction`] and [`retry`] for concurrent writers.
 
 pub mod acl;
+pub mod borrow;
 mod connect;
 pub mod default_privileges;
 pub mod dependents;
 pub mod error;
+pub mod grants;
+pub mod memberships;
 pub mod pool;
 pub mod privileges;
 pub mod quote;
@@ -26,6 +29,7 @@ pub use acl::{Acl, AclEntry, DatabaseAcls, Held, ObjectAcl, PUBLIC};
 pub use connect::APPLICATION_NAME;
 pub use dependents::{DatabaseDependents, DependencyKind, DependentObject};
 pub use error::PgError;
+pub use grants::{DesiredGrant, Mode, Target};
 pub use pool::{AbandonGuard, PoolStats, PooledClient, Pools};
 pub use privileges::{ObjectType, Privilege};
 pub use quote::{quote_ident, quote_literal};

@@ -5,6 +5,7 @@ pub mod import_id;
 pub mod pg_errors;
 pub mod provider_config;
 pub mod role;
+pub mod role_membership;
 pub mod roles_data_source;
 pub mod timestamp;
 
@@ -107,6 +108,7 @@ impl tf::Provider for DbreProvider {
     fn resources(&self) -> Vec<Arc<dyn tf::Resource<Ctx>>> {
         vec![
             Arc::new(role::RoleResource),
+            Arc::new(role_membership::RoleMembershipResource),
             Arc::new(default_privileges::DefaultPrivilegesResource),
         ]
     }

@@ -256,6 +256,30 @@ fn lifecycle_as_managed_style_admin_member_of_the_owner() -> Result<()> {
     lifecycle(&pg, &admin)
 }
 
+/// A CREATEROLE admin that is NOT a member of the owner (managed services): it borrows the
+/// membership for each change and gives it back.
+#[test]
+fn lifecycle_as_managed_style_admin_not_member() -> Result<()> {
+    let pg = PgServer::start()?;
+    setup(&pg, ODD_OWNER, ODD_ROLE, ODD_SCHEMA)?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    lifecycle(&pg, &admin)?;
+    assert_eq!(memberships_of(&pg, "dbadmin")?, 0, "membership given back");
+    Ok(())
+}
+
+/// How many roles `member` is a member of (pg_auth_members rows).
+fn memberships_of(pg: &PgServer, member: &str) -> Result<usize> {
+    let n = pg
+        .scalar(&format!(
+            "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member \
+             WHERE r.rolname = {}",
+            quote_literal(member)
+        ))?
+        .unwrap_or_default();
+    Ok(n.parse()?)
+}
+
 /// The classic hardening: no EXECUTE for PUBLIC on future functions, database-wide.
 /// Destroy gives PUBLIC its built-in EXECUTE back.
 #[test]
@@ -483,13 +507,14 @@ fn empty_schema_is_database_wide() -> Result<()> {
 }
 
 /// 50 entries in ONE catalog row (owner's database-wide table defaults, 50 grantees) applied
-/// 20 at a time: the row lock serialises them, zero errors, all 50 present, then all gone.
+/// 20 at a time by an admin that is not a member of the owner: the row lock serialises them,
+/// the borrowed membership is shared, zero errors, all 50 present, then all gone.
 #[test]
 fn fifty_for_one_owner_with_parallelism_20() -> Result<()> {
     let pg = PgServer::start()?;
     let app = setup(&pg, "app_owner", "reader", "api")?;
+    // Not a member of app_owner: 50 parallel writers share one borrowed membership.
     let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
-    pg.execute("GRANT app_owner TO dbadmin")?;
     let roles: String = (0..50)
         .map(|i| format!("CREATE ROLE grantee_{i};"))
         .collect();
@@ -518,5 +543,6 @@ fn fifty_for_one_owner_with_parallelism_20() -> Result<()> {
     let destroy = tf.destroy(&[])?;
     assert_eq!(error_count(&destroy.stderr), 0, "{destroy}");
     assert_eq!(defacl(&app, "app_owner", None, "r")?, None);
+    assert_eq!(memberships_of(&pg, "dbadmin")?, 0, "membership given back");
     Ok(())
 }

@@ -391,8 +391,7 @@ async fn read_fresh<C: GenericClient + Sync>(
     };
     let member: bool = row.get::<_, Option<bool>>(3).unwrap_or(false);
     if !member {
-        // TODO borrow: once `Server::borrow_role` (pg/borrow.rs) is on main, borrow membership
-        // in the owner for the write instead of failing.
+        // The writer borrowed membership before starting; losing it meanwhile is an error.
         let me: String = row.get(4);
         return Err(PgError::invalid(format!(
             "the provider's login \"{me}\" is neither a superuser nor a member of role \"{}\", \
@@ -447,6 +446,15 @@ impl Server {
         key.validate()?;
         let lock = key.lock_key()?;
         let context = format!("changing the {}", key.describe());
+        // Only the owner and its members may change its default privileges: a non-member
+        // admin (managed services) borrows membership for the write, shared with parallel
+        // writers in this process and given back by the last one.
+        let borrowed = self.borrow_role(&key.owner).await.map_err(|e| match e {
+            PgError::Invalid(m) if m.contains("does not exist") => {
+                PgError::invalid(format!("role \"{}\" (owner) does not exist", key.owner))
+            }
+            e => e,
+        })?;
         let result = retry(|| async {
             let tx = self.begin(&key.database).await?;
             let held = match async {
@@ -484,6 +492,9 @@ impl Server {
             Ok(now)
         })
         .await;
+        if let Some(borrowed) = borrowed {
+            borrowed.release().await;
+        }
         // Even a failed attempt may have raced a commit of ours; forget the snapshot anyway.
         self.invalidate_acls(&key.database);
         result

@@ -67,8 +67,10 @@ pub fn schema() -> Schema {
                     .requires_replace()
                     .validate(role_name)
                     .description(
-                        "The role whose future objects are covered (FOR ROLE). The provider's \
-                         login must be a superuser or a member of it.",
+                        "The role whose future objects are covered (FOR ROLE). A provider \
+                         login that is neither superuser nor a member of it (a CREATEROLE admin \
+                         on a managed service) makes itself a member for the change and gives \
+                         the membership back right after.",
                     ),
             )
             .attribute(

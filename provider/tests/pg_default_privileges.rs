@@ -128,6 +128,12 @@ async fn missing_names_are_errors_that_say_which() {
         "{err}"
     );
     assert_eq!(server.read_default_privileges(&k, 15).await.unwrap(), None);
+    k.database = "dropped".into();
+    assert_eq!(
+        server.read_default_privileges(&k, 15).await.unwrap(),
+        None,
+        "a database that is gone took its default privileges with it"
+    );
 }
 
 /// 40 writers on ONE catalog row at once, as an admin that is not a member of the owner: the

@@ -425,14 +425,23 @@ async fn read_fresh<C: GenericClient + Sync>(
 
 impl Server {
     /// What `key.role` holds in the default-privileges row `key` names, from the database's
-    /// cached ACL snapshot. `None` when the owner, the grantee or the schema is gone.
+    /// cached ACL snapshot. `None` when the database, the owner, the grantee or the schema is
+    /// gone.
     pub async fn read_default_privileges(
         &self,
         key: &DefaultPrivilegesKey,
         major: i32,
     ) -> Result<Option<Held>, PgError> {
-        let acls = self.database_acls(&key.database, major).await?;
-        Ok(acls.default_privileges(key))
+        match self.database_acls(&key.database, major).await {
+            Ok(acls) => Ok(acls.default_privileges(key)),
+            // The database is gone, and its default privileges with it.
+            Err(PgError::Connect { message, .. })
+                if message.contains(&format!("database \"{}\" does not exist", key.database)) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Brings the grantee's entry to `target`: under the row's lock, reads it fresh, runs the

@@ -233,6 +233,17 @@ fn check(config: &Value, major: Option<i32>) -> Diagnostics {
              with ON SCHEMAS): leave schema out.",
         );
     }
+    if config
+        .attr("owner")
+        .as_str()
+        .is_some_and(|o| o.eq_ignore_ascii_case("public"))
+    {
+        diags.error_at(
+            AttrPath::attr("owner"),
+            "PUBLIC owns nothing",
+            "owner must name the role that will create the objects; PUBLIC is not a role.",
+        );
+    }
     let public = config
         .attr("role")
         .as_str()
@@ -640,6 +651,8 @@ mod tests {
             Some(15),
         );
         assert_eq!(d.0[0].path, Some(AttrPath::attr("with_grant_option")));
+        let d = check(&config(&[("owner", "Public".into())]), Some(15));
+        assert_eq!(d.0[0].path, Some(AttrPath::attr("owner")));
         let ok = check(
             &config(&[
                 ("object_type", "schema".into()),

@@ -10,9 +10,11 @@
 pub mod acl;
 pub mod borrow;
 mod connect;
+pub mod default_privileges;
 pub mod dependents;
 pub mod error;
 pub mod grants;
+pub mod memberships;
 pub mod pool;
 pub mod privileges;
 pub mod quote;

@@ -1,10 +1,12 @@
 //! The provider's resources and data sources, one file each, mapping schema to engine calls.
 
+pub mod default_privileges;
 pub mod grant;
 pub mod import_id;
 pub mod pg_errors;
 pub mod provider_config;
 pub mod role;
+pub mod role_membership;
 pub mod roles_data_source;
 pub mod timestamp;
 
@@ -105,7 +107,12 @@ impl tf::Provider for DbreProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn tf::Resource<Ctx>>> {
-        vec![Arc::new(role::RoleResource), Arc::new(grant::GrantResource)]
+        vec![
+            Arc::new(role::RoleResource),
+            Arc::new(role_membership::RoleMembershipResource),
+            Arc::new(default_privileges::DefaultPrivilegesResource),
+            Arc::new(grant::GrantResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn tf::DataSource<Ctx>>> {

@@ -254,8 +254,9 @@ struct Want {
     grantable: BTreeSet<Privilege>,
 }
 
-/// One statement to run, as a grantor (`None`: the natural grantor — the owner, which is
-/// what PostgreSQL acts as for superusers and members of the owner).
+/// What a statement does; the order is the order statements run in. Each runs as a grantor
+/// (`None`: the natural grantor — the owner, which is what PostgreSQL acts as for superusers
+/// and members of the owner).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Action {
     RevokeGrantOption,
@@ -408,7 +409,6 @@ impl Server {
 
         // Compute what to run; note whose rights we need.
         let mut batches: BTreeMap<BatchKey, Vec<String>> = BTreeMap::new();
-        let mut column_stmts: Vec<(Action, Option<u32>, String)> = Vec::new();
         let mut needed_roles: BTreeSet<u32> = BTreeSet::new();
         let mut changed = 0;
         let mut column_work: BTreeMap<ColumnKey, BTreeMap<Privilege, Vec<String>>> =
@@ -438,7 +438,7 @@ impl Server {
                     }
                 } else {
                     batches
-                        .entry((action, grantor, keyword(obj.object_type), privileges))
+                        .entry((action, grantor, obj.object_type.sql_keyword(), privileges))
                         .or_default()
                         .push(target_sql.clone());
                 }
@@ -462,29 +462,27 @@ impl Server {
             }
         }
 
+        // One statement per batch, revokes first (grant options, then privileges), then grants.
+        let mut statements: Vec<(Action, Option<u32>, String)> = Vec::new();
+        for ((action, grantor, kw, privileges), objects) in batches {
+            let privs: Vec<&str> = privileges.iter().map(|p| p.name()).collect();
+            let body = format!("{} ON {kw} {}", privs.join(", "), objects.join(", "));
+            statements.push((action, grantor, body));
+        }
         for ((action, grantor, table), per) in column_work {
             let spec: Vec<String> = per
                 .into_iter()
                 .map(|(p, cols)| format!("{} ({})", p.name(), cols.join(", ")))
                 .collect();
-            column_stmts.push((
-                action,
-                grantor,
-                format!("{} ON TABLE {table}", spec.join(", ")),
-            ));
+            let body = format!("{} ON TABLE {table}", spec.join(", "));
+            statements.push((action, grantor, body));
         }
+        statements.sort_by(|a, b| a.0.cmp(&b.0));
         let grantee_sql = grantee_sql(grantee)?;
-        let mut statements: Vec<(Option<u32>, String)> = Vec::new();
-        for ((action, grantor, kw, privileges), objects) in batches {
-            let privs: Vec<&str> = privileges.iter().map(|p| p.name()).collect();
-            let body = format!("{} ON {kw} {}", privs.join(", "), objects.join(", "));
-            statements.push((grantor, statement(&action, &body, &grantee_sql)));
-        }
-        for (action, grantor, body) in column_stmts {
-            statements.push((grantor, statement(&action, &body, &grantee_sql)));
-        }
-        // Revokes before grants, as the batch order already has them within each kind.
-        statements.sort_by_key(|(_, s)| !s.starts_with("REVOKE"));
+        let statements: Vec<(Option<u32>, String)> = statements
+            .into_iter()
+            .map(|(action, grantor, body)| (grantor, statement(&action, &body, &grantee_sql)))
+            .collect();
         let count = statements.len();
         let context = format!("changing privileges of \"{grantee}\" in database \"{database}\"");
         for (grantor, sql) in statements {
@@ -1002,10 +1000,6 @@ fn list(set: &BTreeSet<Privilege>) -> String {
         return "no privileges".to_owned();
     }
     set.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
-}
-
-fn keyword(t: ObjectType) -> &'static str {
-    t.sql_keyword()
 }
 
 fn statement(action: &Action, body: &str, grantee: &str) -> String {

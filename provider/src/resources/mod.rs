@@ -1,5 +1,7 @@
 //! The provider's resources and data sources, one file each, mapping schema to engine calls.
 
+pub mod default_privileges;
+pub mod grant;
 pub mod import_id;
 pub mod pg_errors;
 pub mod provider_config;
@@ -108,6 +110,8 @@ impl tf::Provider for DbreProvider {
         vec![
             Arc::new(role::RoleResource),
             Arc::new(role_membership::RoleMembershipResource),
+            Arc::new(default_privileges::DefaultPrivilegesResource),
+            Arc::new(grant::GrantResource),
         ]
     }
 

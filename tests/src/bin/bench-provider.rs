@@ -10,7 +10,8 @@
 //!   copies the block's state for every instance), so one block of 2N would be a slower floor.
 //!
 //! Each run applies every configuration from empty state (timed), then runs a refresh `terraform
-//! plan` that must find no changes (timed), then destroys (not timed). Configurations take turns
+//! plan` that must find no changes (timed), then goes back to empty (not timed): by dropping the
+//! roles as the superuser and deleting the state, or with `--destroy` by `terraform destroy`. Configurations take turns
 //! within a run, so a burst of load on the shared machine hits them alike. Connections the
 //! provider opened during each plan and apply are counted from the server's `log_connections`
 //! and printed next to the pool size (`max_connections` in the provider block).
@@ -28,12 +29,14 @@ use dbre_e2e::{
 };
 
 const USAGE: &str = "usage: bench-provider [--count N]... [--runs R] [--parallelism P] [--pool K] \
-                     [--tables T] [--roles-only]";
+                     [--tables T] [--roles-only] [--destroy]";
 
 /// The database holding the granted tables; also the provider's maintenance database, so roles
 /// and grants share one pool and "connections ≤ pool size" is one number.
 const DATABASE: &str = "benchdb";
 const SCHEMA: &str = "bench";
+/// Terraform commands on thousands of resources take minutes on a busy machine.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(1800);
 
 struct Args {
     counts: Vec<usize>,
@@ -42,6 +45,7 @@ struct Args {
     pool: usize,
     tables: usize,
     roles_only: bool,
+    destroy: bool,
 }
 
 fn main() {
@@ -59,6 +63,7 @@ fn parse_args() -> Result<Args> {
         pool: 4,
         tables: 5,
         roles_only: false,
+        destroy: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -72,6 +77,7 @@ fn parse_args() -> Result<Args> {
             "--pool" => args.pool = value("--pool")?.parse()?,
             "--tables" => args.tables = value("--tables")?.parse()?,
             "--roles-only" => args.roles_only = true,
+            "--destroy" => args.destroy = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -114,8 +120,8 @@ impl Subject {
         }
     }
 
-    /// Apply from empty, plan (must be a no-op), destroy.
-    fn measure_once(&mut self, pg: &PgServer) -> Result<()> {
+    /// Apply from empty, plan (must be a no-op), back to empty (not timed).
+    fn measure_once(&mut self, pg: &PgServer, args: &Args, n: usize) -> Result<()> {
         let mark = pg.log_mark();
         let out = self.ws.apply(&[]).with_context(|| self.label.clone())?;
         self.apply.push(out.elapsed);
@@ -133,8 +139,41 @@ impl Subject {
         self.plan.push(out.elapsed);
         self.plan_connections
             .push(pg.client_connections_since(mark).len());
+        eprintln!(
+            "bench-provider:   {}: apply {}, plan {}",
+            self.label,
+            secs(self.apply[self.apply.len() - 1]),
+            secs(out.elapsed)
+        );
 
-        self.ws.destroy(&[]).with_context(|| self.label.clone())?;
+        if args.destroy {
+            self.ws.destroy(&[]).with_context(|| self.label.clone())?;
+        } else {
+            self.reset(pg, n)?;
+        }
+        Ok(())
+    }
+
+    /// Back to empty without `terraform destroy`, which at thousands of resources takes longer
+    /// than all the measured commands together: drop what the dbre configuration made, as the
+    /// superuser, and forget the state.
+    fn reset(&self, pg: &PgServer, n: usize) -> Result<()> {
+        if self.uses_provider {
+            let roles = (0..n)
+                .map(|i| format!("bench_role_{i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            pg.superuser()
+                .with_database(DATABASE)
+                .execute(&format!("DROP OWNED BY {roles}"))?;
+            pg.execute(&format!("DROP ROLE {roles}"))?;
+        }
+        for file in ["terraform.tfstate", "terraform.tfstate.backup"] {
+            match std::fs::remove_file(self.ws.dir().join(file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
         Ok(())
     }
 }
@@ -190,7 +229,8 @@ fn bench_count(
     let mut subjects = Vec::new();
     for blocks in dedup([blocks, 1]) {
         let mut ws = TfWorkspace::new()?;
-        ws.set_parallelism(args.parallelism);
+        ws.set_parallelism(args.parallelism)
+            .set_timeout(COMMAND_TIMEOUT);
         ws.write_config(&terraform_data_hcl(blocks, n))?;
         ws.init()?;
         let label = match blocks {
@@ -200,7 +240,8 @@ fn bench_count(
         subjects.push(Subject::new(label, blocks * n, ws, false));
     }
     let mut ws = TfWorkspace::with_provider_binary(provider)?;
-    ws.set_parallelism(args.parallelism);
+    ws.set_parallelism(args.parallelism)
+        .set_timeout(COMMAND_TIMEOUT);
     ws.write_config(&dbre_hcl(admin, args, tables, n))?;
     ws.init()?;
     let label = if args.roles_only {
@@ -217,7 +258,7 @@ fn bench_count(
             .map(|i| (i + run) % subjects.len())
             .collect();
         for i in order {
-            subjects[i].measure_once(pg)?;
+            subjects[i].measure_once(pg, args, n)?;
         }
     }
 

@@ -5,9 +5,11 @@
 //! - dbre: N `dbre_role` + N `dbre_grant` (grant i: SELECT on one of a few tables in schema
 //!   `bench`, to role i); with `--roles-only`, the N roles alone;
 //! - the floor: `terraform_data` in the same shape — as many resources in as many blocks (two
-//!   blocks of N, or one with `--roles-only`) — and one block of N, for scale. The shape matters:
-//!   Terraform's plan costs grow faster than linearly with the instances of one block (it deep-
-//!   copies the block's state for every instance), so one block of 2N would be a slower floor.
+//!   blocks of N, or one with `--roles-only`), the second referring to the first by index as each
+//!   grant refers to its role — and one block of N, for scale. The shape matters: Terraform's
+//!   costs grow faster than linearly with the instances of one block (it deep-copies the block's
+//!   state for every instance, and evaluating `r[count.index]` builds the value of all of `r`),
+//!   so one block of 2N, or two blocks without the reference, would be a different floor.
 //!
 //! Each run applies every configuration from empty state (timed), then runs a refresh `terraform
 //! plan` that must find no changes (timed), then goes back to empty (not timed): by dropping the
@@ -273,13 +275,17 @@ fn dedup(counts: [usize; 2]) -> Vec<usize> {
     }
 }
 
-/// `blocks` blocks of `count` terraform_data each.
+/// `blocks` blocks of `count` terraform_data each, every block after the first referring to the
+/// one before by index, as each grant refers to its role (`dbre_role.r[count.index].name`).
 fn terraform_data_hcl(blocks: usize, count: usize) -> String {
     (0..blocks)
         .map(|b| {
+            let input = match b {
+                0 => "\"bench_role_${count.index}\"".to_string(),
+                _ => format!("terraform_data.r{}[count.index].output", b - 1),
+            };
             format!(
-                "resource \"terraform_data\" \"r{b}\" {{\n  count = {count}\n  \
-                 input = \"bench_role_${{count.index}}\"\n}}\n"
+                "resource \"terraform_data\" \"r{b}\" {{\n  count = {count}\n  input = {input}\n}}\n"
             )
         })
         .collect()

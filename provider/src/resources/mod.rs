@@ -2,6 +2,7 @@
 
 pub mod import_id;
 pub mod pg_errors;
+pub mod privileges_data_source;
 pub mod provider_config;
 pub mod role;
 pub mod roles_data_source;
@@ -108,6 +109,9 @@ impl tf::Provider for DbreProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn tf::DataSource<Ctx>>> {
-        vec![Arc::new(roles_data_source::RolesDataSource)]
+        vec![
+            Arc::new(roles_data_source::RolesDataSource),
+            Arc::new(privileges_data_source::PrivilegesDataSource),
+        ]
     }
 }

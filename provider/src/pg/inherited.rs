@@ -69,7 +69,7 @@ impl Membership {
                     .map(|e| e.privilege),
             );
         }
-        out.extend(self.from_predefined(object.object_type, major));
+        out.extend(self.granted_by_predefined(object.object_type, major));
         out
     }
 
@@ -94,7 +94,7 @@ impl Membership {
     }
 
     /// What the predefined roles the role inherits grant on every object of `object_type`.
-    fn from_predefined(&self, object_type: ObjectType, major: i32) -> Vec<Privilege> {
+    fn granted_by_predefined(&self, object_type: ObjectType, major: i32) -> Vec<Privilege> {
         use Privilege::*;
         let has = |name: &str| self.predefined.contains(name);
         let mut out = Vec::new();
@@ -180,10 +180,7 @@ pub async fn read_membership<C: GenericClient + Sync>(
     };
     let predefined: Vec<&str> = PREDEFINED.to_vec();
     let row = client
-        .query_typed(
-            sql,
-            &[(&name, Type::TEXT), (&predefined, Type::TEXT_ARRAY)],
-        )
+        .query_typed(sql, &[(&name, Type::TEXT), (&predefined, Type::TEXT_ARRAY)])
         .await
         .map_err(|e| PgError::query(format!("reading the memberships of role \"{name}\""), &e))?
         .into_iter()

@@ -331,7 +331,11 @@ mod tests {
                 object(ObjectType::Function, Some("a"), "f()", Acl::Default),
             ],
             Vec::new(),
-            HashMap::from([(10, "owner".into()), (20, "app".into()), (30, "group".into())]),
+            HashMap::from([
+                (10, "owner".into()),
+                (20, "app".into()),
+                (30, "group".into()),
+            ]),
         )
     }
 

@@ -13,8 +13,8 @@ metadata := {
 	"id": "DBRE-PG-004",
 	"severity": "high",
 	"title": "No ALL privileges on production databases",
-	"description": "dbre_grant and dbre_default_privileges must list explicit privileges, not ALL, on databases whose name matches data.dbre.config.production_databases (default: prod, prod_*, *_prod, production*, ...).",
-	"resource_types": ["dbre_grant", "dbre_default_privileges"],
+	"description": "dbre_grant, dbre_default_privileges and the grant blocks of dbre_role_privileges must list explicit privileges, not ALL, on databases whose name matches data.dbre.config.production_databases (default: prod, prod_*, *_prod, production*, ...).",
+	"resource_types": ["dbre_grant", "dbre_default_privileges", "dbre_role_privileges"],
 }
 
 # Judged resources, computed once per evaluation (a rule, unlike a function, is cached).
@@ -59,4 +59,32 @@ indeterminate contains f if {
 	r.unknown.privileges
 	r.after.database in _production
 	f := lib.unknown_finding(r, "privileges", "whether ALL is granted on a production database")
+}
+
+# dbre_role_privileges: the same rule per grant block (attribute grant.<i>.privileges).
+_role_privileges := lib.planned(["dbre_role_privileges"])
+
+_block_grants_all(r) := [i |
+	some i, g in r.after.grant
+	some p in g.privileges
+	is_string(p)
+	upper(trim_space(p)) in _all_privileges
+]
+
+deny contains f if {
+	some r in _role_privileges
+	db := r.after.database
+	db in _production
+	some i in _block_grants_all(r)
+	f := lib.finding(r, sprintf("grant.%d.privileges", [i]), sprintf(
+		"%s: grant block %d grants ALL privileges on production database %q; list the privileges the role needs",
+		[r.address, i, db],
+	))
+}
+
+indeterminate contains f if {
+	some r in _role_privileges
+	r.unknown.database
+	count(_block_grants_all(r)) > 0
+	f := lib.unknown_finding(r, "database", "whether ALL is granted on a production database")
 }

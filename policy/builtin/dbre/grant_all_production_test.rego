@@ -44,3 +44,17 @@ test_unknown_privileges_on_prod_indeterminate if {
 	fs := indeterminate with data.dbre.plan as mock.plan([r])
 	{f.attribute | some f in fs} == {"privileges"}
 }
+
+test_role_privileges_all_on_production_denied_per_block if {
+	r := mock.create("dbre_role_privileges", "rp", {"database": "prod_orders", "role": "app", "grant": [
+		{"object_type": "table", "schema": "public", "privileges": ["SELECT"]},
+		{"object_type": "sequence", "schema": "public", "privileges": ["all privileges"]},
+	]})
+	fs := deny with data.dbre.plan as mock.plan([r])
+	{f.attribute | some f in fs} == {"grant.1.privileges"}
+}
+
+test_role_privileges_all_elsewhere_passes if {
+	r := mock.create("dbre_role_privileges", "rp", {"database": "staging", "role": "app", "grant": [{"object_type": "table", "schema": "public", "privileges": ["ALL"]}]})
+	count(deny) == 0 with data.dbre.plan as mock.plan([r])
+}

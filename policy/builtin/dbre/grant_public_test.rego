@@ -46,3 +46,26 @@ test_unknown_role_with_select_indeterminate if {
 	fs := indeterminate with data.dbre.plan as mock.plan([r])
 	{f.attribute | some f in fs} == {"role"}
 }
+
+test_role_privileges_block_to_public_denied_with_its_path if {
+	r := mock.create("dbre_role_privileges", "pub", {"database": "app", "role": "PUBLIC", "grant": [
+		{"object_type": "schema", "objects": ["public"], "privileges": ["USAGE"]},
+		{"object_type": "table", "schema": "public", "objects": [], "privileges": ["select"]},
+	]})
+	fs := deny with data.dbre.plan as mock.plan([r])
+	{f.attribute | some f in fs} == {"grant.1.privileges"}
+}
+
+test_role_privileges_usage_to_public_and_other_roles_pass if {
+	pub := mock.create("dbre_role_privileges", "pub", {"database": "app", "role": "public", "grant": [{"object_type": "schema", "objects": ["public"], "privileges": ["USAGE"]}]})
+	app := mock.create("dbre_role_privileges", "app", {"database": "app", "role": "app", "grant": [{"object_type": "table", "schema": "public", "privileges": ["SELECT"]}]})
+	count(deny) == 0 with data.dbre.plan as mock.plan([pub, app])
+	count(indeterminate) == 0 with data.dbre.plan as mock.plan([pub, app])
+}
+
+test_role_privileges_unknown_blocks_for_public_indeterminate if {
+	r := mock.with_unknown(mock.create("dbre_role_privileges", "pub", {"database": "app", "role": "PUBLIC"}), ["grant"])
+	count(deny) == 0 with data.dbre.plan as mock.plan([r])
+	fs := indeterminate with data.dbre.plan as mock.plan([r])
+	{f.attribute | some f in fs} == {"grant"}
+}

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use super::borrow::release_all;
 use super::error::PgError;
 use super::quote::quote_ident;
 use super::roles::read_role;
@@ -180,7 +181,7 @@ impl Server {
         let context = format!("reassigning what role \"{role}\" owns to \"{heir}\"");
         let mut borrowed = Vec::new();
         for target in [role, heir] {
-            match self.acquire_role(target).await {
+            match self.borrow_role(target).await {
                 Ok(Some(grant)) => borrowed.push(grant),
                 Ok(None) => {}
                 Err(e) => {
@@ -201,44 +202,6 @@ impl Server {
         }
         release_all(borrowed).await;
         result
-    }
-
-    /// Makes sure we have the privileges of `role`: if not, grants it to ourselves and returns
-    /// the guard that gives it back.
-    async fn acquire_role(&self, role: &str) -> Result<Option<BorrowedRole>, PgError> {
-        let client = self.maintenance().await?;
-        let row = client
-            .query_opt(
-                "SELECT pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'), current_user::text \
-                 FROM pg_catalog.pg_roles r WHERE r.rolname = $1",
-                &[&role],
-            )
-            .await
-            .map_err(|e| PgError::query(format!("checking membership in role \"{role}\""), &e))?
-            .ok_or_else(|| PgError::invalid(format!("role \"{role}\" does not exist")))?;
-        if row.get::<_, bool>(0) {
-            return Ok(None);
-        }
-        let me: String = row.get(1);
-        client
-            .batch_execute(&format!(
-                "GRANT {} TO {}",
-                quote_ident(role)?,
-                quote_ident(&me)?
-            ))
-            .await
-            .map_err(|e| {
-                PgError::query(
-                    format!("granting role \"{role}\" to \"{me}\" for the reassignment"),
-                    &e,
-                )
-            })?;
-        Ok(Some(BorrowedRole {
-            server: self.clone(),
-            role: role.to_string(),
-            member: me,
-            released: false,
-        }))
     }
 
     /// The role's oid and the databases where `pg_shdepend` has rows for it; `None` if the role
@@ -319,58 +282,4 @@ struct DependentDatabase {
     name: String,
     connectable: bool,
     count: i64,
-}
-
-/// Membership we granted ourselves for a moment. Give it back with [`BorrowedRole::release`];
-/// if the future driving us is dropped first (Terraform's Stop), `Drop` gives it back in the
-/// background so no admin keeps privileges it was only lent.
-struct BorrowedRole {
-    server: Server,
-    role: String,
-    member: String,
-    released: bool,
-}
-
-impl BorrowedRole {
-    async fn release(mut self) {
-        self.released = true;
-        let _ = revoke(&self.server, &self.role, &self.member).await;
-    }
-}
-
-impl Drop for BorrowedRole {
-    fn drop(&mut self) {
-        if self.released {
-            return;
-        }
-        let (server, role, member) = (self.server.clone(), self.role.clone(), self.member.clone());
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                let _ = revoke(&server, &role, &member).await;
-            });
-        }
-    }
-}
-
-async fn release_all(borrowed: Vec<BorrowedRole>) {
-    for b in borrowed {
-        b.release().await;
-    }
-}
-
-/// Revokes a membership we granted ourselves; a role that is gone meanwhile (we just dropped
-/// it) is fine.
-async fn revoke(server: &Server, role: &str, member: &str) -> Result<(), PgError> {
-    let client = server.maintenance().await?;
-    if read_role(&*client, role).await?.is_none() {
-        return Ok(());
-    }
-    client
-        .batch_execute(&format!(
-            "REVOKE {} FROM {}",
-            quote_ident(role)?,
-            quote_ident(member)?
-        ))
-        .await
-        .map_err(|e| PgError::query(format!("giving back role \"{role}\""), &e))
 }

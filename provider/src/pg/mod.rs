@@ -8,9 +8,11 @@
 //! databases; [`Server::atomic`], [`Server::transaction`] and [`retry`] for concurrent writers.
 
 pub mod acl;
+pub mod borrow;
 mod connect;
 pub mod dependents;
 pub mod error;
+pub mod grants;
 pub mod inherited;
 pub mod pool;
 pub mod privileges;
@@ -26,6 +28,7 @@ pub use acl::{Acl, AclEntry, DatabaseAcls, Held, ObjectAcl, PUBLIC};
 pub use connect::APPLICATION_NAME;
 pub use dependents::{DatabaseDependents, DependencyKind, DependentObject};
 pub use error::PgError;
+pub use grants::{DesiredGrant, Mode, Target};
 pub use inherited::Membership;
 pub use pool::{AbandonGuard, PoolStats, PooledClient, Pools};
 pub use privileges::{ObjectType, Privilege};

@@ -1,0 +1,1146 @@
+//! The grant write engine: bring what ONE grantee holds on a set of objects of ONE database to
+//! exactly what is desired, in one transaction.
+//!
+//! # API
+//!
+//! ```text
+//! Server::apply_grants(database, &ServerInfo, grantee, &[DesiredGrant], Mode) -> Result<Applied, PgError>
+//!     grantee: a role name or "PUBLIC" (any case).
+//!     DesiredGrant { target: Target, privileges: BTreeSet<Privilege>, with_grant_option: bool }
+//!     Target::Objects { object_type, schema, names, columns }   named objects (columns: one table)
+//!     Target::AllInSchema { object_type, schema }               every such object there now
+//!     Mode::Named          objects no entry names are left alone                 (dbre_grant)
+//!     Mode::Authoritative  every other object the grantee holds anything on in the database
+//!                          is stripped of it (system schemas excepted)   (dbre_role_privileges)
+//! Server::routine_signature(database, object_type, schema, name) -> Result<Option<String>, PgError>
+//!     what a user wrote (`add`, `add(int, int)`) → the signature the ACL snapshot uses,
+//!     `add(integer, integer)`; None when no such routine exists.
+//! held_on(&DatabaseAcls, grantee_oid, &Target) -> Vec<(ObjectKey, Held)>
+//!     what the grantee holds on each object a target names (named objects that are missing
+//!     hold nothing), answered from a snapshot; routine names must already be signatures.
+//! ```
+//!
+//! Several entries naming the same object add up (union of privileges; a privilege is held
+//! WITH GRANT OPTION when any entry asks for it). `privileges = {}` revokes everything.
+//!
+//! # How a write goes
+//! One transaction, retried as a whole on serialization failures, deadlocks and `tuple
+//! concurrently updated` ([`retry`]): read the ACLs fresh, take advisory locks on every object
+//! touched (`acl:<db>:<type>:<schema>.<name>`; `…<schema>.*` for a whole schema; sorted, see
+//! [`lock_in_order`]), read again under the locks, diff per object against what the grantee
+//! holds from ALL grantors, run the GRANT/REVOKE statements (objects with the same diff share
+//! one statement), read again and check the result, commit, invalidate the ACL snapshot.
+//!
+//! - Grants made by the object's owner (or by a superuser, which PostgreSQL records as the
+//!   owner) are revoked directly; grants made by a third role G are revoked as G (`SET LOCAL
+//!   ROLE`), which needs membership in G.
+//! - A non-superuser admin borrows membership in the owners and grantors it lacks
+//!   ([`Server::borrow_role`]) for the duration, outside the transaction, and gives it back.
+//! - Revoking a privilege (or its grant option) that the grantee passed on to others is refused
+//!   with the list of who depends on it — never a silent CASCADE.
+//!
+//! Every identifier goes through [`quote_ident`]. Routine argument lists in statements are the
+//! server's own `oidvectortypes` output for the routine, read in the same transaction (type
+//! names quoted and qualified by the server for the session that parses them back).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use tokio_postgres::types::Type;
+use tokio_postgres::GenericClient;
+
+use super::acl::{read_database_acls, Acl, DatabaseAcls, Held, ObjectAcl, PUBLIC};
+use super::borrow::{release_all, Borrowed};
+use super::error::PgError;
+use super::privileges::{ObjectType, Privilege};
+use super::quote::quote_ident;
+use super::server::{Server, ServerInfo};
+use super::tx::{lock_in_order, retry, Tx};
+
+/// What an entry covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Named objects. `schema` for types that live in one (tables, sequences, routines,
+    /// columns, types), `None` otherwise. Routines may be named bare (`add`, when not
+    /// overloaded) or by signature in any spelling (`add(int, int)`). For `Column`: `names` is
+    /// exactly one table and `columns` its columns; `columns` is empty otherwise.
+    Objects {
+        object_type: ObjectType,
+        schema: Option<String>,
+        names: Vec<String>,
+        columns: Vec<String>,
+    },
+    /// Every object of `object_type` in `schema` at the time of the write.
+    AllInSchema {
+        object_type: ObjectType,
+        schema: String,
+    },
+}
+
+impl Target {
+    pub fn object_type(&self) -> ObjectType {
+        match self {
+            Target::Objects { object_type, .. } | Target::AllInSchema { object_type, .. } => {
+                *object_type
+            }
+        }
+    }
+
+    pub fn schema(&self) -> Option<&str> {
+        match self {
+            Target::Objects { schema, .. } => schema.as_deref(),
+            Target::AllInSchema { schema, .. } => Some(schema),
+        }
+    }
+
+    /// Refuses shapes no statement can express, before anything reaches the server.
+    pub fn check(&self) -> Result<(), PgError> {
+        let t = self.object_type();
+        match self {
+            Target::Objects {
+                schema,
+                names,
+                columns,
+                ..
+            } => {
+                if t.in_schema() && schema.as_deref().is_none_or(str::is_empty) {
+                    return Err(PgError::invalid(format!("{} need a schema", t.plural())));
+                }
+                if !t.in_schema() && schema.is_some() {
+                    return Err(PgError::invalid(format!(
+                        "{} do not live in a schema",
+                        t.plural()
+                    )));
+                }
+                if t == ObjectType::Column {
+                    if names.len() != 1 || columns.is_empty() {
+                        return Err(PgError::invalid(
+                            "column privileges name exactly one table and at least one column",
+                        ));
+                    }
+                } else if !columns.is_empty() {
+                    return Err(PgError::invalid(
+                        "columns are only for object type \"column\"",
+                    ));
+                }
+                if let Some(empty) = names.iter().chain(columns).find(|n| n.is_empty()) {
+                    return Err(PgError::invalid(format!("object name {empty:?} is empty")));
+                }
+            }
+            Target::AllInSchema { schema, .. } => {
+                if !t.in_schema() || t == ObjectType::Column {
+                    return Err(PgError::invalid(format!(
+                        "\"every object in a schema\" does not apply to {}",
+                        t.plural()
+                    )));
+                }
+                if schema.is_empty() {
+                    return Err(PgError::invalid(format!("{} need a schema", t.plural())));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One entry: what the grantee should hold on what `target` covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredGrant {
+    pub target: Target,
+    /// The exact set (already resolved: no `ALL`); empty means "nothing".
+    pub privileges: BTreeSet<Privilege>,
+    pub with_grant_option: bool,
+}
+
+/// What happens to objects no entry covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Left alone (`dbre_grant`).
+    Named,
+    /// Stripped of everything the grantee holds on them, anywhere in the database outside the
+    /// system schemas (`dbre_role_privileges`).
+    Authoritative,
+}
+
+/// What a write did (for messages and tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// GRANT/REVOKE statements run (0: nothing to change).
+    pub statements: usize,
+    /// Objects whose privileges changed.
+    pub objects_changed: usize,
+}
+
+/// An object as the ACL snapshot names it: (type as found, schema, name, column).
+pub type ObjectKey = (ObjectType, Option<String>, String, Option<String>);
+
+fn key_of(o: &ObjectAcl) -> ObjectKey {
+    (
+        o.object_type,
+        o.schema.clone(),
+        o.name.clone(),
+        o.column.clone(),
+    )
+}
+
+/// Names one object for messages, e.g. `table "public"."orders"`.
+pub fn describe(key: &ObjectKey) -> String {
+    let (t, schema, name, column) = key;
+    let mut s = format!("{t} ");
+    if let Some(schema) = schema {
+        s.push_str(&format!("{schema:?}."));
+    }
+    s.push_str(&format!("{name:?}"));
+    if let Some(c) = column {
+        s.push_str(&format!(" column {c:?}"));
+    }
+    s
+}
+
+/// What `grantee` holds on each object `target` names, from a snapshot. Named objects missing
+/// from it hold nothing (columns without a column ACL of their own are such); routine names must
+/// be signatures as the snapshot spells them (see [`Server::routine_signature`]).
+pub fn held_on(acls: &DatabaseAcls, grantee: u32, target: &Target) -> Vec<(ObjectKey, Held)> {
+    let major = Some(acls.major);
+    match target {
+        Target::AllInSchema {
+            object_type,
+            schema,
+        } => acls
+            .objects_of(*object_type, Some(schema))
+            .map(|o| (key_of(o), o.held_by(grantee, major)))
+            .collect(),
+        Target::Objects {
+            object_type,
+            schema,
+            names,
+            columns,
+        } => {
+            let mut out = Vec::new();
+            for name in names {
+                let cols: Vec<Option<&str>> = if *object_type == ObjectType::Column {
+                    columns.iter().map(|c| Some(c.as_str())).collect()
+                } else {
+                    vec![None]
+                };
+                for col in cols {
+                    match acls.find(*object_type, schema.as_deref(), name, col) {
+                        Some(o) => out.push((key_of(o), o.held_by(grantee, major))),
+                        None => out.push((
+                            (
+                                *object_type,
+                                schema.clone(),
+                                name.clone(),
+                                col.map(str::to_owned),
+                            ),
+                            Held::default(),
+                        )),
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+/// The desired state of one object: privileges, and the subset WITH GRANT OPTION.
+#[derive(Debug, Clone, Default)]
+struct Want {
+    privileges: BTreeSet<Privilege>,
+    grantable: BTreeSet<Privilege>,
+}
+
+/// One statement to run, as a grantor (`None`: the natural grantor — the owner, which is
+/// what PostgreSQL acts as for superusers and members of the owner).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    RevokeGrantOption,
+    Revoke,
+    Grant,
+    GrantWithOption,
+}
+
+/// How statements are batched: same action, same grantor, same keyword, same privileges.
+type BatchKey = (Action, Option<u32>, &'static str, Vec<Privilege>);
+
+/// Column statements are built per (action, grantor, table): privilege → columns.
+type ColumnKey = (Action, Option<u32>, String);
+
+/// Result of one attempt: done, or roles to borrow before trying again.
+enum Attempt {
+    Done(Applied),
+    Borrow(Vec<String>),
+}
+
+impl Server {
+    /// Brings what `grantee` holds in `database` to `entries` (see the module docs). Checks
+    /// every entry first; nothing is changed when one is refused.
+    pub async fn apply_grants(
+        &self,
+        database: &str,
+        info: &ServerInfo,
+        grantee: &str,
+        entries: &[DesiredGrant],
+        mode: Mode,
+    ) -> Result<Applied, PgError> {
+        let major = info.major();
+        check_entries(grantee, entries, major)?;
+        let mut borrowed: Vec<Borrowed> = Vec::new();
+        let result = async {
+            // Borrowing changes what we may do, so the attempt starts over after each
+            // borrow; owners and grantors are few, so this settles in a round or two.
+            for _ in 0..4 {
+                let attempt = retry(|| async {
+                    let tx = self.begin(database).await?;
+                    match self
+                        .attempt(&tx, database, major, grantee, entries, mode)
+                        .await
+                    {
+                        Ok(Attempt::Done(applied)) => {
+                            tx.commit().await?;
+                            Ok(Attempt::Done(applied))
+                        }
+                        Ok(borrow) => {
+                            tx.rollback().await;
+                            Ok(borrow)
+                        }
+                        Err(e) => {
+                            tx.rollback().await;
+                            Err(e)
+                        }
+                    }
+                })
+                .await;
+                // Whatever happened, our own writes (maybe committed) make the snapshot stale.
+                self.invalidate_acls(database);
+                match attempt? {
+                    Attempt::Done(applied) => return Ok(applied),
+                    Attempt::Borrow(roles) => {
+                        for role in roles {
+                            if borrowed.iter().any(|b| b.role() == role) {
+                                continue;
+                            }
+                            if let Some(b) = self.borrow_role(&role).await? {
+                                borrowed.push(b);
+                            }
+                        }
+                    }
+                }
+            }
+            Err(PgError::invalid(format!(
+                "could not obtain the rights needed to change privileges of \"{grantee}\" in \
+                 database \"{database}\" (the owners or grantors kept changing)"
+            )))
+        }
+        .await;
+        release_all(borrowed).await;
+        result
+    }
+
+    /// One transaction's worth of work, up to (not including) the commit.
+    async fn attempt(
+        &self,
+        tx: &Tx,
+        database: &str,
+        major: i32,
+        grantee: &str,
+        entries: &[DesiredGrant],
+        mode: Mode,
+    ) -> Result<Attempt, PgError> {
+        let client: &tokio_postgres::Client = tx;
+        let entries = resolve_routines(client, entries).await?;
+        let filter = schema_filter(&entries, mode);
+        let lock_prefix = format!("acl:{database}:");
+
+        // Named objects only: the locks are known before reading. Otherwise read to learn
+        // which objects there are, lock them, and read again under the locks.
+        let mut keys: BTreeSet<String> = named_lock_keys(&lock_prefix, &entries);
+        let needs_discovery =
+            mode == Mode::Authoritative || entries.iter().any(|e| !is_named(&e.target));
+        if needs_discovery {
+            let first = read_database_acls(client, database, major, filter.as_deref()).await?;
+            let gid = grantee_oid(&first, grantee)?;
+            let plan = plan_objects(&first, gid, &entries, mode)?;
+            keys.extend(plan.keys().map(|k| lock_key(&lock_prefix, k)));
+            for e in &entries {
+                if let Target::AllInSchema {
+                    object_type,
+                    schema,
+                } = &e.target
+                {
+                    keys.insert(format!(
+                        "{lock_prefix}{}:{schema}.*",
+                        lock_type(*object_type).name()
+                    ));
+                }
+            }
+        }
+        let keys: Vec<String> = keys.into_iter().collect();
+        lock_in_order(client, &keys).await?;
+
+        let acls = read_database_acls(client, database, major, filter.as_deref()).await?;
+        let gid = grantee_oid(&acls, grantee)?;
+        let plan = plan_objects(&acls, gid, &entries, mode)?;
+        // Objects created between the two reads: lock them too (a deadlock this may cause is
+        // detected by the server and retried).
+        let late: Vec<String> = plan
+            .keys()
+            .map(|k| lock_key(&lock_prefix, k))
+            .filter(|k| keys.binary_search(k).is_err())
+            .collect();
+        lock_in_order(client, &late).await?;
+
+        // Compute what to run; note whose rights we need.
+        let mut batches: BTreeMap<BatchKey, Vec<String>> = BTreeMap::new();
+        let mut column_stmts: Vec<(Action, Option<u32>, String)> = Vec::new();
+        let mut needed_roles: BTreeSet<u32> = BTreeSet::new();
+        let mut changed = 0;
+        let mut column_work: BTreeMap<ColumnKey, BTreeMap<Privilege, Vec<String>>> =
+            BTreeMap::new();
+        let mut refs = object_refs(client, &acls, &plan).await?;
+        for (key, (obj, want)) in &plan {
+            let actions = diff(obj, gid, want, major);
+            if actions.is_empty() {
+                continue;
+            }
+            refuse_dependent_revokes(&acls, obj, gid, want, major, grantee)?;
+            changed += 1;
+            needed_roles.insert(obj.owner);
+            let target_sql = refs.remove(key).unwrap_or_default();
+            for (action, grantor, privileges) in actions {
+                let grantor = grantor.filter(|g| *g != obj.owner);
+                if let Some(g) = grantor {
+                    needed_roles.insert(g);
+                }
+                if obj.object_type == ObjectType::Column {
+                    let col = quote_ident(obj.column.as_deref().unwrap_or_default())?;
+                    let per = column_work
+                        .entry((action, grantor, target_sql.clone()))
+                        .or_default();
+                    for p in privileges {
+                        per.entry(p).or_default().push(col.clone());
+                    }
+                } else {
+                    batches
+                        .entry((action, grantor, keyword(obj.object_type), privileges))
+                        .or_default()
+                        .push(target_sql.clone());
+                }
+            }
+        }
+        if changed == 0 {
+            return Ok(Attempt::Done(Applied::default()));
+        }
+
+        // A non-superuser must act for the owners (and any third grantor) of what changes.
+        let lacking = lacking_roles(client, &needed_roles).await?;
+        if !lacking.is_empty() {
+            let names = lacking.iter().map(|oid| acls.role_name(*oid)).collect();
+            return Ok(Attempt::Borrow(names));
+        }
+
+        for ((action, grantor, table), per) in column_work {
+            let spec: Vec<String> = per
+                .into_iter()
+                .map(|(p, cols)| format!("{} ({})", p.name(), cols.join(", ")))
+                .collect();
+            column_stmts.push((
+                action,
+                grantor,
+                format!("{} ON TABLE {table}", spec.join(", ")),
+            ));
+        }
+        let grantee_sql = grantee_sql(grantee)?;
+        let mut statements: Vec<(Option<u32>, String)> = Vec::new();
+        for ((action, grantor, kw, privileges), objects) in batches {
+            let privs: Vec<&str> = privileges.iter().map(|p| p.name()).collect();
+            let body = format!("{} ON {kw} {}", privs.join(", "), objects.join(", "));
+            statements.push((grantor, statement(&action, &body, &grantee_sql)));
+        }
+        for (action, grantor, body) in column_stmts {
+            statements.push((grantor, statement(&action, &body, &grantee_sql)));
+        }
+        // Revokes before grants, as the batch order already has them within each kind.
+        statements.sort_by_key(|(_, s)| !s.starts_with("REVOKE"));
+        let count = statements.len();
+        let context = format!("changing privileges of \"{grantee}\" in database \"{database}\"");
+        for (grantor, sql) in statements {
+            let sql = match grantor {
+                None => sql,
+                Some(g) => format!(
+                    "SET LOCAL ROLE {}; {sql}; RESET ROLE",
+                    quote_ident(&acls.role_name(g))?
+                ),
+            };
+            client
+                .batch_execute(&sql)
+                .await
+                .map_err(|e| PgError::query(context.clone(), &e))?;
+        }
+
+        // Check the outcome under the same locks: anything PostgreSQL did not do as asked
+        // (a grant recorded under another grantor, a grant we could not reach) is an error
+        // and the transaction is rolled back, rather than a state that drifts forever.
+        let after = read_database_acls(client, database, major, filter.as_deref()).await?;
+        let replan = plan_objects(&after, gid, &entries, mode)?;
+        for (key, (obj, want)) in &replan {
+            if !diff(obj, gid, want, major).is_empty() {
+                let held = obj.held_by(gid, Some(major));
+                let grantors: Vec<String> =
+                    held.grantors.iter().map(|g| after.role_name(*g)).collect();
+                return Err(PgError::invalid(format!(
+                    "privileges of \"{grantee}\" on {} could not be brought to {}: it still \
+                     holds {} (granted by {}); nothing was changed",
+                    describe(key),
+                    list(&want.privileges),
+                    list(&held.privileges),
+                    grantors.join(", ")
+                )));
+            }
+        }
+        Ok(Attempt::Done(Applied {
+            statements: count,
+            objects_changed: changed,
+        }))
+    }
+
+    /// The signature the ACL snapshot uses (`add(integer, integer)`) for a routine as a user
+    /// wrote it: bare (`add`, which must not be overloaded) or with argument types in any
+    /// spelling PostgreSQL accepts (`add(int4,int)`). `Ok(None)`: no such routine (of that
+    /// kind: functions, procedures, or either for `Routine`).
+    pub async fn routine_signature(
+        &self,
+        database: &str,
+        object_type: ObjectType,
+        schema: &str,
+        name: &str,
+    ) -> Result<Option<String>, PgError> {
+        let client = self.client(database).await?;
+        routine_signature(&*client, object_type, schema, name).await
+    }
+}
+
+/// See [`Server::routine_signature`]; on any connection to the database.
+pub async fn routine_signature<C: GenericClient + Sync>(
+    client: &C,
+    object_type: ObjectType,
+    schema: &str,
+    name: &str,
+) -> Result<Option<String>, PgError> {
+    let kinds = match object_type {
+        ObjectType::Procedure => "p",
+        ObjectType::Function => "fwa",
+        _ => "fwap",
+    };
+    let context = || format!("looking up routine {schema:?}.{name:?}");
+    let signature_sql = "p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'";
+    // A signature: let the server parse the argument types (any spelling it accepts). The
+    // text goes to to_regprocedure as a VALUE; it never becomes part of a statement.
+    if let Some((bare, args)) = split_signature(name) {
+        let text = format!("{}.{}({args})", quote_ident(schema)?, quote_ident(bare)?);
+        let row = client
+            .query_typed(
+                &format!(
+                    "SELECT {signature_sql} FROM pg_catalog.pg_proc p \
+                     WHERE p.oid = pg_catalog.to_regprocedure($1::text) \
+                       AND strpos($2::text, p.prokind::text) > 0"
+                ),
+                &[(&text, Type::TEXT), (&kinds, Type::TEXT)],
+            )
+            .await
+            .map_err(|e| PgError::query(context(), &e))?;
+        if let Some(row) = row.first() {
+            return Ok(Some(row.get(0)));
+        }
+    }
+    // Bare name (or a name that merely contains parentheses).
+    let rows = client
+        .query_typed(
+            &format!(
+                "SELECT {signature_sql} FROM pg_catalog.pg_proc p \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE n.nspname = $1::text AND p.proname = $2::text \
+                   AND strpos($3::text, p.prokind::text) > 0 ORDER BY 1"
+            ),
+            &[
+                (&schema, Type::TEXT),
+                (&name, Type::TEXT),
+                (&kinds, Type::TEXT),
+            ],
+        )
+        .await
+        .map_err(|e| PgError::query(context(), &e))?;
+    match rows.len() {
+        0 => Ok(None),
+        1 => Ok(Some(rows[0].get(0))),
+        _ => {
+            let all: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+            Err(PgError::invalid(format!(
+                "{schema:?}.{name:?} is overloaded ({}); name one by its signature",
+                all.join(", ")
+            )))
+        }
+    }
+}
+
+/// `add(int, int)` → (`add`, `int, int`); None for names without a trailing argument list.
+fn split_signature(name: &str) -> Option<(&str, &str)> {
+    let open = name.find('(')?;
+    let inner = name.strip_suffix(')')?.get(open + 1..)?;
+    let bare = name[..open].trim_end();
+    (!bare.is_empty()).then_some((bare, inner))
+}
+
+fn check_entries(grantee: &str, entries: &[DesiredGrant], major: i32) -> Result<(), PgError> {
+    if grantee.is_empty() {
+        return Err(PgError::invalid("the grantee must not be empty"));
+    }
+    let public = grantee.eq_ignore_ascii_case("public");
+    for e in entries {
+        e.target.check()?;
+        let t = e.target.object_type();
+        let allowed = t.privileges(Some(major));
+        if let Some(p) = e.privileges.iter().find(|p| !allowed.contains(p)) {
+            return Err(PgError::invalid(format!(
+                "{p} is not a privilege on {} on PostgreSQL {major}",
+                t.plural()
+            )));
+        }
+        if public && e.with_grant_option && !e.privileges.is_empty() {
+            return Err(PgError::invalid(
+                "grant options can only be granted to roles, not to PUBLIC",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_named(t: &Target) -> bool {
+    matches!(t, Target::Objects { .. })
+}
+
+/// Routine names turned into the snapshot's signatures; a routine that does not exist is an
+/// error naming it.
+async fn resolve_routines(
+    client: &tokio_postgres::Client,
+    entries: &[DesiredGrant],
+) -> Result<Vec<DesiredGrant>, PgError> {
+    let mut out = entries.to_vec();
+    for e in &mut out {
+        if let Target::Objects {
+            object_type: t @ (ObjectType::Function | ObjectType::Procedure | ObjectType::Routine),
+            schema: Some(schema),
+            names,
+            ..
+        } = &mut e.target
+        {
+            for name in names.iter_mut() {
+                match routine_signature(client, *t, schema, name).await? {
+                    Some(sig) => *name = sig,
+                    None => {
+                        return Err(PgError::invalid(format!(
+                            "{} {schema:?}.{name:?} does not exist",
+                            t.name()
+                        )))
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One schema when every entry stays in it (a narrower read), else the whole database.
+fn schema_filter(entries: &[DesiredGrant], mode: Mode) -> Option<String> {
+    if mode == Mode::Authoritative {
+        return None;
+    }
+    let mut schemas = BTreeSet::new();
+    for e in entries {
+        let t = e.target.object_type();
+        match &e.target {
+            _ if t.in_schema() => {
+                schemas.insert(e.target.schema().unwrap_or_default().to_owned());
+            }
+            Target::Objects { names, .. } if t == ObjectType::Schema => {
+                schemas.extend(names.iter().cloned());
+            }
+            // Databases, wrappers and servers are read whatever the filter says.
+            _ => {}
+        }
+    }
+    match schemas.len() {
+        1 => schemas.pop_first(),
+        0 if !entries.is_empty() => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// The type objects are locked under: columns under their table (a table REVOKE also revokes
+/// column privileges), functions and procedures alike.
+fn lock_type(t: ObjectType) -> ObjectType {
+    match t {
+        ObjectType::Column => ObjectType::Table,
+        ObjectType::Function | ObjectType::Procedure => ObjectType::Routine,
+        t => t,
+    }
+}
+
+fn lock_key(prefix: &str, (t, schema, name, _): &ObjectKey) -> String {
+    match schema {
+        Some(s) => format!("{prefix}{}:{s}.{name}", lock_type(*t).name()),
+        None => format!("{prefix}{}:{name}", lock_type(*t).name()),
+    }
+}
+
+fn named_lock_keys(prefix: &str, entries: &[DesiredGrant]) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for e in entries {
+        if let Target::Objects {
+            object_type,
+            schema,
+            names,
+            ..
+        } = &e.target
+        {
+            for name in names {
+                keys.insert(lock_key(
+                    prefix,
+                    &(*object_type, schema.clone(), name.clone(), None),
+                ));
+            }
+        }
+    }
+    keys
+}
+
+fn grantee_oid(acls: &DatabaseAcls, grantee: &str) -> Result<u32, PgError> {
+    acls.role_oid(grantee)
+        .ok_or_else(|| PgError::invalid(format!("role \"{grantee}\" does not exist")))
+}
+
+fn grantee_sql(grantee: &str) -> Result<String, PgError> {
+    if grantee.eq_ignore_ascii_case("public") {
+        Ok("PUBLIC".to_owned())
+    } else {
+        quote_ident(grantee)
+    }
+}
+
+/// Every object the write covers, with what the grantee should hold on it.
+fn plan_objects(
+    acls: &DatabaseAcls,
+    grantee: u32,
+    entries: &[DesiredGrant],
+    mode: Mode,
+) -> Result<BTreeMap<ObjectKey, (ObjectAcl, Want)>, PgError> {
+    let mut plan: BTreeMap<ObjectKey, (ObjectAcl, Want)> = BTreeMap::new();
+    for e in entries {
+        let objects: Vec<ObjectAcl> = match &e.target {
+            Target::AllInSchema {
+                object_type,
+                schema,
+            } => acls
+                .objects_of(*object_type, Some(schema))
+                .cloned()
+                .collect(),
+            Target::Objects {
+                object_type,
+                schema,
+                names,
+                columns,
+            } => {
+                let mut found = Vec::new();
+                for name in names {
+                    if *object_type == ObjectType::Column {
+                        let table = acls
+                            .find(ObjectType::Table, schema.as_deref(), name, None)
+                            .ok_or_else(|| missing(ObjectType::Table, schema, name))?;
+                        for c in columns {
+                            // A column without an ACL of its own is not in the snapshot.
+                            let col = acls
+                                .find(ObjectType::Column, schema.as_deref(), name, Some(c))
+                                .cloned()
+                                .unwrap_or_else(|| ObjectAcl {
+                                    object_type: ObjectType::Column,
+                                    column: Some(c.clone()),
+                                    acl: Acl::Default,
+                                    ..table.clone()
+                                });
+                            found.push(col);
+                        }
+                    } else {
+                        let o = acls
+                            .find(*object_type, schema.as_deref(), name, None)
+                            .ok_or_else(|| missing(*object_type, schema, name))?;
+                        found.push(o.clone());
+                    }
+                }
+                found
+            }
+        };
+        for o in objects {
+            let want = &mut plan
+                .entry(key_of(&o))
+                .or_insert_with(|| (o.clone(), Want::default()))
+                .1;
+            want.privileges.extend(e.privileges.iter().copied());
+            if e.with_grant_option {
+                want.grantable.extend(e.privileges.iter().copied());
+            }
+        }
+    }
+    if mode == Mode::Authoritative {
+        for o in &acls.objects {
+            if o.object_type == ObjectType::Type && !plan.contains_key(&key_of(o)) {
+                // Types are not a dbre object type; leave them alone.
+                continue;
+            }
+            if !o.held_by(grantee, Some(acls.major)).privileges.is_empty() {
+                plan.entry(key_of(o))
+                    .or_insert_with(|| (o.clone(), Want::default()));
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn missing(t: ObjectType, schema: &Option<String>, name: &str) -> PgError {
+    let key = (t, schema.clone(), name.to_owned(), None);
+    PgError::invalid(format!("{} does not exist", describe(&key)))
+}
+
+/// The statements one object needs: (action, grantor to act as — `None` or the owner for the
+/// natural grantor —, privileges).
+fn diff(
+    obj: &ObjectAcl,
+    grantee: u32,
+    want: &Want,
+    major: i32,
+) -> Vec<(Action, Option<u32>, Vec<Privilege>)> {
+    let held = obj.held_by(grantee, Some(major));
+    let mut revokes: BTreeMap<(Action, Option<u32>), BTreeSet<Privilege>> = BTreeMap::new();
+    for e in obj
+        .entries(Some(major))
+        .iter()
+        .filter(|e| e.grantee == grantee)
+    {
+        if !want.privileges.contains(&e.privilege) {
+            revokes
+                .entry((Action::Revoke, Some(e.grantor)))
+                .or_default()
+                .insert(e.privilege);
+        } else if e.grantable && !want.grantable.contains(&e.privilege) {
+            revokes
+                .entry((Action::RevokeGrantOption, Some(e.grantor)))
+                .or_default()
+                .insert(e.privilege);
+        }
+    }
+    let mut out: Vec<(Action, Option<u32>, Vec<Privilege>)> = revokes
+        .into_iter()
+        .map(|((a, g), ps)| (a, g, ps.into_iter().collect()))
+        .collect();
+    let with_option: Vec<Privilege> = want
+        .grantable
+        .difference(&held.grantable)
+        .copied()
+        .collect();
+    if !with_option.is_empty() {
+        out.push((Action::GrantWithOption, None, with_option));
+    }
+    let plain: Vec<Privilege> = want
+        .privileges
+        .iter()
+        .filter(|p| !want.grantable.contains(p) && !held.privileges.contains(p))
+        .copied()
+        .collect();
+    if !plain.is_empty() {
+        out.push((Action::Grant, None, plain));
+    }
+    out
+}
+
+/// Refuses to take a privilege or its grant option from a grantee who passed it on: that
+/// REVOKE would need CASCADE, which would silently take it from others too.
+fn refuse_dependent_revokes(
+    acls: &DatabaseAcls,
+    obj: &ObjectAcl,
+    grantee: u32,
+    want: &Want,
+    major: i32,
+    grantee_name: &str,
+) -> Result<(), PgError> {
+    if grantee == PUBLIC {
+        return Ok(());
+    }
+    let held = obj.held_by(grantee, Some(major));
+    let losing: BTreeSet<Privilege> = held
+        .grantable
+        .iter()
+        .filter(|p| !want.grantable.contains(p))
+        .copied()
+        .collect();
+    let dependents: Vec<String> = obj
+        .entries(Some(major))
+        .iter()
+        .filter(|e| e.grantor == grantee && e.grantee != grantee && losing.contains(&e.privilege))
+        .map(|e| format!("{} to {}", e.privilege, acls.role_name(e.grantee)))
+        .collect();
+    if dependents.is_empty() {
+        return Ok(());
+    }
+    Err(PgError::invalid(format!(
+        "cannot take {} from \"{grantee_name}\" on {}: it granted {} onward ({}). Revoke \
+         those first (or keep with_grant_option); dbre does not revoke them in cascade",
+        list(&losing),
+        describe(&key_of(obj)),
+        if dependents.len() == 1 { "it" } else { "them" },
+        dependents.join(", ")
+    )))
+}
+
+fn list(set: &BTreeSet<Privilege>) -> String {
+    if set.is_empty() {
+        return "no privileges".to_owned();
+    }
+    set.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+}
+
+fn keyword(t: ObjectType) -> &'static str {
+    t.sql_keyword()
+}
+
+fn statement(action: &Action, body: &str, grantee: &str) -> String {
+    match action {
+        Action::RevokeGrantOption => format!("REVOKE GRANT OPTION FOR {body} FROM {grantee}"),
+        Action::Revoke => format!("REVOKE {body} FROM {grantee}"),
+        Action::Grant => format!("GRANT {body} TO {grantee}"),
+        Action::GrantWithOption => format!("GRANT {body} TO {grantee} WITH GRANT OPTION"),
+    }
+}
+
+/// How each planned object is written in a statement: quoted names; routines with the
+/// server's argument type list; columns as their table.
+async fn object_refs(
+    client: &tokio_postgres::Client,
+    acls: &DatabaseAcls,
+    plan: &BTreeMap<ObjectKey, (ObjectAcl, Want)>,
+) -> Result<HashMap<ObjectKey, String>, PgError> {
+    let routine_oids: Vec<u32> = plan
+        .values()
+        .filter(|(o, _)| matches!(o.object_type, ObjectType::Function | ObjectType::Procedure))
+        .map(|(o, _)| o.oid)
+        .collect();
+    let mut routines: HashMap<u32, (String, String)> = HashMap::new();
+    if !routine_oids.is_empty() {
+        let rows = client
+            .query_typed(
+                "SELECT p.oid, p.proname::text, pg_catalog.oidvectortypes(p.proargtypes) \
+                 FROM pg_catalog.pg_proc p WHERE p.oid = ANY($1::oid[])",
+                &[(&routine_oids, Type::OID_ARRAY)],
+            )
+            .await
+            .map_err(|e| {
+                PgError::query(
+                    format!(
+                        "reading routine signatures in database \"{}\"",
+                        acls.database
+                    ),
+                    &e,
+                )
+            })?;
+        for row in rows {
+            routines.insert(row.get(0), (row.get(1), row.get(2)));
+        }
+    }
+    let mut out = HashMap::new();
+    for (key, (o, _)) in plan {
+        let qualified = |name: &str| -> Result<String, PgError> {
+            Ok(match &o.schema {
+                Some(s) => format!("{}.{}", quote_ident(s)?, quote_ident(name)?),
+                None => quote_ident(name)?,
+            })
+        };
+        let sql = match o.object_type {
+            ObjectType::Function | ObjectType::Procedure => {
+                let (name, args) = routines.get(&o.oid).ok_or_else(|| {
+                    PgError::invalid(format!("{} was dropped meanwhile", describe(key)))
+                })?;
+                format!("{}({args})", qualified(name)?)
+            }
+            _ => qualified(&o.name)?,
+        };
+        out.insert(key.clone(), sql);
+    }
+    Ok(out)
+}
+
+/// The roles among `oids` whose rights the login lacks (never any for a superuser).
+async fn lacking_roles(
+    client: &tokio_postgres::Client,
+    oids: &BTreeSet<u32>,
+) -> Result<Vec<u32>, PgError> {
+    let oids: Vec<u32> = oids.iter().copied().filter(|o| *o != PUBLIC).collect();
+    if oids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query_typed(
+            "SELECT o FROM unnest($1::oid[]) AS o \
+             WHERE NOT pg_catalog.pg_has_role(current_user, o, 'USAGE')",
+            &[(&oids, Type::OID_ARRAY)],
+        )
+        .await
+        .map_err(|e| PgError::query("checking which roles the login may act for", &e))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pg::acl::AclEntry;
+
+    fn table(acl: Acl) -> ObjectAcl {
+        ObjectAcl {
+            object_type: ObjectType::Table,
+            schema: Some("public".into()),
+            name: "t".into(),
+            column: None,
+            oid: 100,
+            owner: 10,
+            acl,
+        }
+    }
+
+    fn entry(grantee: u32, grantor: u32, privilege: Privilege, grantable: bool) -> AclEntry {
+        AclEntry {
+            grantee,
+            grantor,
+            privilege,
+            grantable,
+        }
+    }
+
+    fn want(ps: &[Privilege], grantable: &[Privilege]) -> Want {
+        Want {
+            privileges: ps.iter().copied().collect(),
+            grantable: grantable.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn grants_what_is_missing_and_revokes_extras_from_every_grantor() {
+        use Privilege::*;
+        let t = table(Acl::Explicit(vec![
+            entry(20, 10, Select, false),
+            entry(20, 10, Delete, false),
+            entry(20, 30, Delete, true),
+        ]));
+        let d = diff(&t, 20, &want(&[Select, Insert], &[]), 15);
+        assert_eq!(
+            d,
+            vec![
+                (Action::Revoke, Some(10), vec![Delete]),
+                (Action::Revoke, Some(30), vec![Delete]),
+                (Action::Grant, None, vec![Insert]),
+            ]
+        );
+        assert!(diff(&t, 20, &want(&[Select, Delete], &[]), 15)
+            .iter()
+            .all(|(a, g, _)| *a == Action::RevokeGrantOption && *g == Some(30)));
+    }
+
+    #[test]
+    fn grant_option_is_added_and_taken() {
+        use Privilege::*;
+        let t = table(Acl::Explicit(vec![entry(20, 10, Select, false)]));
+        assert_eq!(
+            diff(&t, 20, &want(&[Select], &[Select]), 15),
+            vec![(Action::GrantWithOption, None, vec![Select])]
+        );
+        assert!(diff(&t, 20, &want(&[Select], &[]), 15).is_empty());
+    }
+
+    #[test]
+    fn dependent_grants_are_refused_not_cascaded() {
+        use Privilege::*;
+        let t = table(Acl::Explicit(vec![
+            entry(20, 10, Select, true),
+            entry(21, 20, Select, false),
+        ]));
+        let acls = DatabaseAcls::new(
+            "app".into(),
+            15,
+            vec![t.clone()],
+            Vec::new(),
+            HashMap::from([(20, "mid".to_string()), (21, "leaf".to_string())]),
+        );
+        let err = refuse_dependent_revokes(&acls, &t, 20, &want(&[Select], &[]), 15, "mid")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SELECT to leaf"), "{err}");
+        assert!(
+            refuse_dependent_revokes(&acls, &t, 20, &want(&[Select], &[Select]), 15, "mid").is_ok()
+        );
+    }
+
+    #[test]
+    fn signatures_split_at_the_argument_list() {
+        assert_eq!(split_signature("add(int, int)"), Some(("add", "int, int")));
+        assert_eq!(split_signature("f()"), Some(("f", "")));
+        assert_eq!(split_signature("add"), None);
+        assert_eq!(split_signature("(x)"), None);
+    }
+
+    #[test]
+    fn targets_are_checked() {
+        let cols = Target::Objects {
+            object_type: ObjectType::Column,
+            schema: Some("s".into()),
+            names: vec!["a".into(), "b".into()],
+            columns: vec!["c".into()],
+        };
+        assert!(cols.check().is_err());
+        let no_schema = Target::Objects {
+            object_type: ObjectType::Table,
+            schema: None,
+            names: vec!["a".into()],
+            columns: vec![],
+        };
+        assert!(no_schema.check().is_err());
+        let all_db = Target::AllInSchema {
+            object_type: ObjectType::Database,
+            schema: "s".into(),
+        };
+        assert!(all_db.check().is_err());
+    }
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The plugin runs engine calls in spawned tasks: the futures must be `Send`.
+    #[allow(dead_code)]
+    fn futures_are_send(server: Server, info: ServerInfo) {
+        assert_send(&server.apply_grants("db", &info, "r", &[], Mode::Named));
+        assert_send(&server.routine_signature("db", ObjectType::Function, "s", "f"));
+        assert_send(&server.borrow_role("r"));
+    }
+
+    #[test]
+    fn lock_keys_put_columns_under_their_table() {
+        let k = lock_key(
+            "acl:app:",
+            &(
+                ObjectType::Column,
+                Some("s".into()),
+                "t".into(),
+                Some("c".into()),
+            ),
+        );
+        assert_eq!(k, "acl:app:table:s.t");
+        let k = lock_key(
+            "acl:app:",
+            &(ObjectType::Database, None, "app".into(), None),
+        );
+        assert_eq!(k, "acl:app:database:app");
+    }
+}

@@ -11,7 +11,8 @@
 //!     Target::AllInSchema { object_type, schema }               every such object there now
 //!     Mode::Named          objects no entry names are left alone                 (dbre_grant)
 //!     Mode::Authoritative  every other object the grantee holds anything on in the database
-//!                          is stripped of it (system schemas excepted)   (dbre_role_privileges)
+//!                          is stripped of it (system schemas, types and objects the grantee
+//!                          owns excepted)                               (dbre_role_privileges)
 //! Server::routine_signature(database, object_type, schema, name) -> Result<Option<String>, PgError>
 //!     what a user wrote (`add`, `add(int, int)`) → the signature the ACL snapshot uses,
 //!     `add(integer, integer)`; None when no such routine exists.
@@ -793,6 +794,11 @@ fn plan_objects(
         for o in &acls.objects {
             if o.object_type == ObjectType::Type && !plan.contains_key(&key_of(o)) {
                 // Types are not a dbre object type; leave them alone.
+                continue;
+            }
+            if o.owner == grantee && !plan.contains_key(&key_of(o)) {
+                // An owner's privileges on its own objects are its own, not grants: leave
+                // them alone (dbre_role_privileges reads them the same way).
                 continue;
             }
             if !o.held_by(grantee, Some(acls.major)).privileges.is_empty() {

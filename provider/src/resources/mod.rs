@@ -5,6 +5,7 @@ pub mod pg_errors;
 pub mod privileges_data_source;
 pub mod provider_config;
 pub mod role;
+pub mod role_privileges;
 pub mod roles_data_source;
 pub mod timestamp;
 
@@ -105,7 +106,10 @@ impl tf::Provider for DbreProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn tf::Resource<Ctx>>> {
-        vec![Arc::new(role::RoleResource)]
+        vec![
+            Arc::new(role::RoleResource),
+            Arc::new(role_privileges::RolePrivilegesResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn tf::DataSource<Ctx>>> {

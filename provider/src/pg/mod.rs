@@ -14,6 +14,7 @@ pub mod dependents;
 pub mod error;
 pub mod grants;
 pub mod inherited;
+pub mod memberships;
 pub mod pool;
 pub mod privileges;
 pub mod quote;

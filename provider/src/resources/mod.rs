@@ -6,6 +6,7 @@ pub mod privileges_data_source;
 pub mod provider_config;
 pub mod role;
 pub mod role_privileges;
+pub mod role_membership;
 pub mod roles_data_source;
 pub mod timestamp;
 
@@ -109,6 +110,7 @@ impl tf::Provider for DbreProvider {
         vec![
             Arc::new(role::RoleResource),
             Arc::new(role_privileges::RolePrivilegesResource),
+            Arc::new(role_membership::RoleMembershipResource),
         ]
     }
 

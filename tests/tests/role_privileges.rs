@@ -178,6 +178,7 @@ fn authoritative_lifecycle() -> Result<()> {
     // An outside GRANT on a table no block lists shows as an extra block, and is revoked.
     app.execute("GRANT SELECT, UPDATE ON s3.z TO app_rw")?;
     let plan = tf.assert_changes()?;
+    println!("plan after an outside GRANT:\n{}", plan.stdout);
     assert_updated_in_place(&plan.stdout, "dbre_role_privileges.app");
     assert!(
         plan.stdout.contains("- grant {") && plan.stdout.contains("\"z\""),
@@ -189,8 +190,11 @@ fn authoritative_lifecycle() -> Result<()> {
     tf.assert_no_changes()?;
 
     // An outside REVOKE is shown and re-granted.
-    app.execute("REVOKE INSERT ON s1.b FROM app_rw; REVOKE GRANT OPTION FOR TRUNCATE ON s2.c FROM app_rw")?;
+    app.execute(
+        "REVOKE INSERT ON s1.b FROM app_rw; REVOKE GRANT OPTION FOR TRUNCATE ON s2.c FROM app_rw",
+    )?;
     let plan = tf.assert_changes()?;
+    println!("plan after an outside REVOKE:\n{}", plan.stdout);
     assert!(plan.stdout.contains("\"INSERT\""), "{}", plan.stdout);
     tf.apply(&[])?;
     assert_eq!(held(&app, "app_rw")?, expected_app_rw());
@@ -219,9 +223,10 @@ fn authoritative_lifecycle() -> Result<()> {
     let imported = state_values(&tf, "dbre_role_privileges.app")?;
     let blocks = imported["grant"].as_array().cloned().unwrap_or_default();
     assert!(
-        blocks.iter().any(|b| b["objects"]
-            == serde_json::json!(["a", "b", "later"])
-            && b["privileges"] == serde_json::json!(["SELECT", "INSERT"])),
+        blocks
+            .iter()
+            .any(|b| b["objects"] == serde_json::json!(["a", "b", "later"])
+                && b["privileges"] == serde_json::json!(["SELECT", "INSERT"])),
         "imported blocks group objects with the same privileges: {imported:#}"
     );
     tf.apply(&[])?;
@@ -266,7 +271,8 @@ resource "dbre_role_privileges" "bad" {
     assert_eq!(error_count(&out.stderr), 2, "{out}");
     assert!(out.stderr.contains("Missing schema"), "{out}");
     assert!(
-        out.stderr.contains("EXECUTE is not a privilege on sequences"),
+        out.stderr
+            .contains("EXECUTE is not a privilege on sequences"),
         "{out}"
     );
     // Nothing was touched.
@@ -282,7 +288,9 @@ resource "dbre_role_privileges" "bad" {
 /// state stays one resource.
 #[test]
 fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
-    let pg = PgServer::builder().setting("log_statement", "all").start()?;
+    let pg = PgServer::builder()
+        .setting("log_statement", "all")
+        .start()?;
     let su = pg.superuser();
     su.execute("CREATE ROLE big")?;
     let app = pg.create_database("app")?;
@@ -294,8 +302,9 @@ fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
         }
     }
     app.execute(&setup)?;
-    let mut body =
-        String::from("resource \"dbre_role_privileges\" \"big\" {\n  database = \"app\"\n  role = \"big\"\n");
+    let mut body = String::from(
+        "resource \"dbre_role_privileges\" \"big\" {\n  database = \"app\"\n  role = \"big\"\n",
+    );
     for s in ["a", "b", "c"] {
         body.push_str(&format!(
             "  grant {{\n    object_type = \"schema\"\n    objects = [\"{s}\"]\n    privileges = [\"USAGE\"]\n  }}\n  \
@@ -336,5 +345,126 @@ fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
         "state stays small: {} bytes",
         state.len()
     );
+    Ok(())
+}
+
+#[test]
+fn public_is_managed_like_a_role_and_system_schemas_are_left_alone() -> Result<()> {
+    let pg = PgServer::start()?;
+    let su = pg.superuser();
+    let app = pg.create_database("app")?;
+    app.execute(
+        "CREATE SCHEMA s1;
+         CREATE FUNCTION s1.f(a int) RETURNS int LANGUAGE sql AS 'SELECT a';
+         CREATE FUNCTION s1.g() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+    )?;
+    let body = r#"
+resource "dbre_role_privileges" "public" {
+  database = "app"
+  role     = "PUBLIC"
+  grant {
+    object_type = "database"
+    privileges  = ["CONNECT"]
+  }
+  grant {
+    object_type = "function"
+    schema      = "s1"
+    objects     = ["g"]
+    privileges  = ["EXECUTE"]
+  }
+}
+"#;
+    let tf = workspace(&su, &config(&su, body))?;
+    tf.apply(&[])?;
+    let check = |sql: &str| -> Result<String> { Ok(app.scalar(sql)?.unwrap_or_default()) };
+    assert_eq!(
+        check("SELECT has_database_privilege('public', 'app', 'CONNECT')")?,
+        "t"
+    );
+    assert_eq!(
+        check("SELECT has_database_privilege('public', 'app', 'TEMP')")?,
+        "f"
+    );
+    assert_eq!(
+        check("SELECT has_function_privilege('public', 's1.f(int)', 'EXECUTE')")?,
+        "f"
+    );
+    assert_eq!(
+        check("SELECT has_function_privilege('public', 's1.g()', 'EXECUTE')")?,
+        "t"
+    );
+    assert_eq!(
+        check("SELECT has_function_privilege('public', 'pg_catalog.now()', 'EXECUTE')")?,
+        "t",
+        "PostgreSQL's own functions are not touched"
+    );
+    tf.assert_no_changes()?;
+
+    // A grant option for PUBLIC is refused at plan time, at the block.
+    tf.write_config(&config(
+        &su,
+        &body.replace(
+            "privileges  = [\"EXECUTE\"]",
+            "privileges  = [\"EXECUTE\"]\n    with_grant_option = true",
+        ),
+    ))?;
+    let out = tf.plan_expect_failure(&[])?;
+    assert!(out.stderr.contains("No grant option for PUBLIC"), "{out}");
+    Ok(())
+}
+
+#[test]
+fn non_superuser_admin_manages_objects_owned_by_another_role() -> Result<()> {
+    let pg = PgServer::start()?;
+    let su = pg.superuser();
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    su.execute("CREATE ROLE owner_r; CREATE ROLE app_ro")?;
+    let app = pg.create_database("app")?;
+    app.execute(
+        "CREATE SCHEMA s1 AUTHORIZATION owner_r;
+         CREATE TABLE s1.a (id int); CREATE TABLE s1.b (id int);
+         ALTER TABLE s1.a OWNER TO owner_r; ALTER TABLE s1.b OWNER TO owner_r;",
+    )?;
+    let body = r#"
+resource "dbre_role_privileges" "ro" {
+  database = "app"
+  role     = "app_ro"
+  grant {
+    object_type = "schema"
+    objects     = ["s1"]
+    privileges  = ["USAGE"]
+  }
+  grant {
+    object_type = "table"
+    schema      = "s1"
+    privileges  = ["SELECT"]
+  }
+}
+"#;
+    let tf = workspace(&admin, &config(&admin, body))?;
+    tf.apply(&[])?;
+    assert_eq!(
+        held(&app, "app_ro")?,
+        set(&[
+            "schema||s1||USAGE|false",
+            "table|s1|a||SELECT|false",
+            "table|s1|b||SELECT|false",
+        ])
+    );
+    let borrowed = || {
+        su.scalar(
+            "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid \
+             JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = 'owner_r' AND u.rolname = 'dbadmin'",
+        )
+    };
+    assert_eq!(
+        borrowed()?.as_deref(),
+        Some("0"),
+        "the borrowed membership was given back"
+    );
+    tf.assert_no_changes()?;
+    tf.destroy(&[])?;
+    assert_eq!(held(&app, "app_ro")?, BTreeSet::new());
+    assert_eq!(borrowed()?.as_deref(), Some("0"));
     Ok(())
 }

@@ -5,8 +5,8 @@ pub mod pg_errors;
 pub mod privileges_data_source;
 pub mod provider_config;
 pub mod role;
-pub mod role_privileges;
 pub mod role_membership;
+pub mod role_privileges;
 pub mod roles_data_source;
 pub mod timestamp;
 

@@ -674,7 +674,11 @@ pub fn read_blocks(
             read.set_attr("objects", Value::List(kept));
         }
         if common != entry.privileges {
-            read.set_attr("privileges", names_value(&common));
+            let written = strings(block.attr("privileges")).unwrap_or_default();
+            read.set_attr(
+                "privileges",
+                spelled_as_written(&written, &common, entry.object_type, major),
+            );
         } else if entry.with_grant_option && common_grantable != entry.privileges {
             read.set_attr("with_grant_option", Value::Bool(false));
         }
@@ -762,6 +766,35 @@ fn extra_blocks(
         .collect()
 }
 
+/// `held` as a privilege list that keeps the block's own spelling where it can (`"select"`
+/// stays `"select"`; an `"ALL"` that no longer holds becomes the names still held), so the plan
+/// shows only what is missing.
+fn spelled_as_written(
+    written: &[String],
+    held: &BTreeSet<Privilege>,
+    object_type: ObjectType,
+    major: Option<i32>,
+) -> Value {
+    let mut out: Vec<Value> = Vec::new();
+    let mut covered = BTreeSet::new();
+    for name in written {
+        let Ok(set) = privileges::resolve(&[name.as_str()], object_type, major) else {
+            continue;
+        };
+        if set.is_subset(held) {
+            out.push(Value::from(name.clone()));
+            covered.extend(set);
+        } else if set.len() > 1 {
+            for p in set.intersection(held) {
+                if covered.insert(*p) {
+                    out.push(Value::from(p.name()));
+                }
+            }
+        }
+    }
+    Value::List(out)
+}
+
 fn names_value(set: &BTreeSet<Privilege>) -> Value {
     Value::List(set.iter().map(|p| Value::from(p.name())).collect())
 }
@@ -836,6 +869,19 @@ mod tests {
             block(&["t1"], &["INSERT"], false),
         ];
         assert_eq!(read(&a, &blocks), blocks);
+    }
+
+    #[test]
+    fn drifted_privileges_keep_the_blocks_spelling() {
+        let a = acls(vec![table("t1", &[(Select, false)])]);
+        let got = read(&a, &[block(&["t1"], &["select", "INSERT"], false)]);
+        assert_eq!(got, [block(&["t1"], &["select"], false)]);
+        let a = acls(vec![table(
+            "t1",
+            &[(Select, false), (Privilege::Update, false)],
+        )]);
+        let got = read(&a, &[block(&["t1"], &["ALL"], false)]);
+        assert_eq!(got, [block(&["t1"], &["SELECT", "UPDATE"], false)]);
     }
 
     #[test]

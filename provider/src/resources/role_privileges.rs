@@ -939,6 +939,22 @@ mod tests {
     }
 
     #[test]
+    fn ids_round_trip_odd_names() {
+        for (db, role) in [
+            ("app", "app_rw"),
+            ("a/b", "odd \"role\"/@x,y%z"),
+            ("日本", "PUBLIC"),
+        ] {
+            let id = id_of(db, role);
+            let f = import_id::decode(&id, 2, 2, "database/role").unwrap();
+            assert_eq!(
+                (f.name(0).unwrap(), f.name(1).unwrap()),
+                (db.into(), role.into())
+            );
+        }
+    }
+
+    #[test]
     fn blocks_are_checked_at_their_paths() {
         let mut diags = Diagnostics::new();
         let mut b = block(&["t1"], &["SELECT", "EXECUTE"], false);

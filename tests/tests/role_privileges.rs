@@ -72,6 +72,7 @@ fn setup(pg: &PgServer) -> Result<ConnInfo> {
          CREATE TABLE s3.z (id int);
          CREATE SEQUENCE s1.seq;
          CREATE FUNCTION s1.f(a int) RETURNS int LANGUAGE sql AS 'SELECT a';
+         CREATE TABLE s1.mine (id int); ALTER TABLE s1.mine OWNER TO app_rw;
          GRANT SELECT ON s1.a TO other;
          GRANT DELETE ON s3.z TO app_rw;",
     )?;
@@ -173,6 +174,14 @@ fn authoritative_lifecycle() -> Result<()> {
     assert_eq!(held(&app, "app_rw")?, expected_app_rw());
     assert_eq!(held(&app, ODD)?, set(&["table|s1|a||SELECT|false"]));
     assert_eq!(held(&app, "other")?, set(&["table|s1|a||SELECT|false"]));
+    let owner_keeps = || {
+        app.scalar("SELECT has_table_privilege('app_rw', 's1.mine', 'SELECT, TRUNCATE, TRIGGER')")
+    };
+    assert_eq!(
+        owner_keeps()?.as_deref(),
+        Some("t"),
+        "a table the role owns keeps the owner's privileges, though \"every table in s1\" covers it"
+    );
     tf.assert_no_changes()?;
 
     // An outside GRANT on a table no block lists shows as an extra block, and is revoked.
@@ -238,6 +247,7 @@ fn authoritative_lifecycle() -> Result<()> {
     assert_eq!(held(&app, "app_rw")?, BTreeSet::new());
     assert_eq!(held(&app, ODD)?, BTreeSet::new());
     assert_eq!(held(&app, "other")?, set(&["table|s1|a||SELECT|false"]));
+    assert_eq!(owner_keeps()?.as_deref(), Some("t"));
     Ok(())
 }
 

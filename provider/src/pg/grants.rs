@@ -742,6 +742,8 @@ fn plan_objects(
                 schema,
             } => acls
                 .objects_of(*object_type, Some(schema))
+                // Authoritative: the grantee's own objects are its own, not grants.
+                .filter(|o| mode != Mode::Authoritative || o.owner != grantee)
                 .cloned()
                 .collect(),
             Target::Objects {

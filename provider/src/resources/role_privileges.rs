@@ -3,7 +3,8 @@
 //! per (schema, object type, role).
 //!
 //! Authoritative: after apply, the role's privileges in the database (outside the system
-//! schemas; types and the objects the role owns left alone) are exactly the union of the blocks.
+//! schemas; types and the objects the role owns left alone, also by blocks that cover every
+//! object of a schema) are exactly the union of the blocks.
 //! Reads answer from the database's ACL snapshot (one catalog query for every resource
 //! refreshed in the same walk) and show drift in the plan as Terraform already shows lists:
 //! - a block whose privileges are no longer all held on every object it covers reads with the
@@ -635,11 +636,18 @@ pub fn read_blocks(
         if !entry.objects.is_empty() {
             resolved.objects = present.iter().map(|(_, s)| s.clone()).collect();
         }
-        let held = if entry.objects.is_empty() || !present.is_empty() {
+        let mut held = if entry.objects.is_empty() || !present.is_empty() {
             held_on(acls, grantee, &resolved.target(database))
         } else {
             Vec::new()
         };
+        if entry.objects.is_empty() {
+            // As the engine: "every object in the schema" leaves out the role's own objects.
+            held.retain(|((t, schema, name, column), _)| {
+                acls.find(*t, schema.as_deref(), name, column.as_deref())
+                    .is_none_or(|o| o.owner != grantee)
+            });
+        }
         for (key, _) in &held {
             let c = claimed.entry(key.clone()).or_default();
             c.privileges.extend(entry.privileges.iter().copied());

@@ -294,8 +294,8 @@ resource "dbre_role_privileges" "bad" {
     Ok(())
 }
 
-/// 300 tables across 3 schemas, 6 blocks: a refresh reads the ACLs with ONE query, and the
-/// state stays one resource.
+/// 300 tables across 3 schemas, 6 blocks: a refresh reads the ACLs with ONE query — shared
+/// with three dbre_privileges audits of the same database — and the state stays one resource.
 #[test]
 fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
     let pg = PgServer::builder()
@@ -322,6 +322,14 @@ fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
         ));
     }
     body.push_str("}\n");
+    // Audits of the same database in the same walk share the resource's ACL snapshot.
+    for s in ["a", "b", "c"] {
+        body.push_str(&format!(
+            "data \"dbre_privileges\" \"{s}\" {{\n  database = \"app\"\n  role = \"big\"\n  \
+             schemas = [\"{s}\"]\n  depends_on = [dbre_role_privileges.big]\n}}\n\
+             output \"{s}\" {{\n  value = length(data.dbre_privileges.{s}.objects)\n}}\n"
+        ));
+    }
     let tf: TfWorkspace = workspace(&su, &config(&su, &body))?;
     tf.apply(&[])?;
     assert_eq!(
@@ -333,6 +341,11 @@ fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
         Some("300")
     );
 
+    let outputs = tf.output_json()?;
+    for s in ["a", "b", "c"] {
+        assert_eq!(outputs[s]["value"], 101, "100 tables and the schema");
+    }
+
     let mark = pg.log_mark();
     tf.assert_no_changes()?;
     let log = pg.log_since(mark);
@@ -340,10 +353,18 @@ fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
         .matches("LEFT JOIN LATERAL pg_catalog.aclexplode(o.acl)")
         .count();
     let connections = pg.client_connections_since(mark).len();
-    let state = raw_state(&tf)?;
+    let raw: serde_json::Value = serde_json::from_str(&raw_state(&tf)?)?;
+    let resource = raw["resources"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["type"] == "dbre_role_privileges"))
+        .cloned()
+        .unwrap_or_default();
+    // The resource's entry in the state file, as Terraform writes it (data sources left out).
+    let state = serde_json::to_string_pretty(&resource)?;
     println!(
-        "refresh of dbre_role_privileges with 300 tables, 3 schemas, 6 blocks: {acl_queries} ACL \
-         queries, {connections} connections; state file {} bytes, {} resource(s)",
+        "refresh of dbre_role_privileges with 300 tables, 3 schemas, 6 blocks, plus 3 \
+         dbre_privileges of the same role: {acl_queries} ACL queries, {connections} connections; \
+         the resource's state {} bytes, {} address(es) in state",
         state.len(),
         tf.state_list()?.len()
     );

@@ -114,13 +114,16 @@ impl Server {
         let client = self.maintenance().await?;
         let row = client
             .query_opt(
-                "SELECT pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'), current_user::text \
+                "SELECT pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'), current_user::text \
                  FROM pg_catalog.pg_roles r WHERE r.rolname = $1",
                 &[&role],
             )
             .await
             .map_err(|e| PgError::query(format!("checking membership in role \"{role}\""), &e))?
             .ok_or_else(|| PgError::invalid(format!("role \"{role}\" does not exist")))?;
+        // MEMBER, not USAGE: a login that is already a (NOINHERIT) member must keep that
+        // membership — granting it again is a no-op, and giving it back would revoke what it
+        // had before we came. Such a login acts through SET ROLE or not at all.
         if row.get::<_, bool>(0) {
             return Ok(None);
         }

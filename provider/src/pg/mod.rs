@@ -10,6 +10,7 @@
 pub mod acl;
 pub mod borrow;
 mod connect;
+pub mod default_privileges;
 pub mod dependents;
 pub mod error;
 pub mod grants;

@@ -1,5 +1,6 @@
 //! The provider's resources and data sources, one file each, mapping schema to engine calls.
 
+pub mod default_privileges;
 pub mod import_id;
 pub mod pg_errors;
 pub mod privileges_data_source;
@@ -111,6 +112,7 @@ impl tf::Provider for DbreProvider {
             Arc::new(role::RoleResource),
             Arc::new(role_privileges::RolePrivilegesResource),
             Arc::new(role_membership::RoleMembershipResource),
+            Arc::new(default_privileges::DefaultPrivilegesResource),
         ]
     }
 

@@ -497,6 +497,17 @@ resource "dbre_role_privileges" "ro" {
     tf.destroy(&[])?;
     assert_eq!(held(&app, "app_ro")?, BTreeSet::new());
     assert_eq!(borrowed()?.as_deref(), Some("0"));
+
+    // A dropped database took the privileges with it: the plan re-creates, destroy succeeds.
+    tf.apply(&[])?;
+    su.execute("DROP DATABASE app")?;
+    let plan = tf.assert_changes()?;
+    assert!(
+        plan.stdout
+            .contains("dbre_role_privileges.ro will be created"),
+        "{plan}"
+    );
+    tf.destroy(&[])?;
     Ok(())
 }
 

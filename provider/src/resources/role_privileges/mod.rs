@@ -25,9 +25,10 @@ use async_trait::async_trait;
 use super::import_id;
 use super::pg_errors::diagnostic;
 use super::Ctx;
+use crate::pg::acl::DatabaseAcls;
 use crate::pg::grants::{DesiredGrant, Mode, Target};
 use crate::pg::privileges::{self, ObjectType, Privilege};
-use crate::pg::{PgError, ServerInfo};
+use crate::pg::{PgError, Server, ServerInfo};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
     Nesting, PlanContext, Resource, Schema, Type, Value,
@@ -406,10 +407,12 @@ impl Resource<Ctx> for RolePrivilegesResource {
         else {
             return Ok(None);
         };
-        let acls = server
-            .database_acls(database, info.major())
+        let Some(acls) = acls_unless_gone(server, database, info.major())
             .await
-            .map_err(pg_diag)?;
+            .map_err(pg_diag)?
+        else {
+            return Ok(None); // the database is gone, and with it every privilege in it
+        };
         let Some(grantee) = acls.role_oid(role) else {
             return Ok(None); // the role is gone, and with it everything it held
         };
@@ -452,10 +455,11 @@ impl Resource<Ctx> for RolePrivilegesResource {
         };
         // A role that is gone holds nothing (asked fresh: the snapshot may predate a DROP).
         server.invalidate_acls(database);
-        match server.database_acls(database, info.major()).await {
-            Ok(acls) if acls.role_oid(role).is_none() => return Diagnostics::new(),
+        match acls_unless_gone(server, database, info.major()).await {
+            Ok(None) => return Diagnostics::new(), // the database is gone
+            Ok(Some(acls)) if acls.role_oid(role).is_none() => return Diagnostics::new(),
             Err(e) => return pg_diag(e),
-            Ok(_) => {}
+            Ok(Some(_)) => {}
         }
         match server
             .apply_grants(database, info, role, &[], Mode::Authoritative)
@@ -504,6 +508,23 @@ fn server_info(meta: &Ctx) -> Result<&ServerInfo, Diagnostics> {
         )
         .into()
     })
+}
+
+/// The database's ACL snapshot; `None` when the database no longer exists.
+async fn acls_unless_gone(
+    server: &Server,
+    database: &str,
+    major: i32,
+) -> Result<Option<std::sync::Arc<DatabaseAcls>>, PgError> {
+    match server.database_acls(database, major).await {
+        Ok(acls) => Ok(Some(acls)),
+        Err(PgError::Connect { message, .. })
+            if message.contains(&format!("database \"{database}\" does not exist")) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn pg_diag(err: PgError) -> Diagnostics {

@@ -1,4 +1,4 @@
-# Quick start: a few PostgreSQL roles managed by dbre.
+# Quick start: a few PostgreSQL roles managed by dbre, and what they may do.
 #
 # The connection comes from variables; every one left unset falls back to libpq's environment
 # variable (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE), so
@@ -61,6 +61,30 @@ resource "dbre_role" "entra_admin" {
   create_database       = true
   create_role           = true
   on_delete_reassign_to = dbre_role.app_owner.name
+}
+
+# reporting may read every table in schema public of the app database — tables created later
+# included: they show as drift in the next plan until an apply grants them. The resource owns
+# exactly these privileges of reporting on those tables: anything else granted to it there by
+# hand (INSERT, say) is drift too, and revoked.
+resource "dbre_grant" "reporting_reads" {
+  database    = var.app_database
+  role        = dbre_role.reporting.name
+  object_type = "table"
+  schema      = "public"
+  objects     = [] # every table in the schema, now and later
+  privileges  = ["SELECT"]
+}
+
+# app may run the functions of schema public. Destroying this revokes exactly EXECUTE from app
+# (PUBLIC keeps its built-in EXECUTE unless a grant for role "PUBLIC" with privileges = []
+# takes it away).
+resource "dbre_grant" "app_functions" {
+  database    = var.app_database
+  role        = dbre_role.app.name
+  object_type = "function"
+  schema      = "public"
+  privileges  = ["EXECUTE"]
 }
 
 # Every role whose name starts with "app", managed by this configuration or not.

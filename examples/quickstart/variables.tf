@@ -37,6 +37,12 @@ variable "pg_sslmode" {
   default     = null
 }
 
+variable "app_database" {
+  description = "The database whose objects the grants cover."
+  type        = string
+  default     = "postgres"
+}
+
 # The application's password: ephemeral, so Terraform keeps it in neither plan nor state.
 variable "app_password" {
   description = "Password for the app login (e.g. TF_VAR_app_password from your secret store)."

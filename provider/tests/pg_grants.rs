@@ -134,6 +134,28 @@ async fn exact_sets_batched_idempotent_and_repairing_drift() {
     // The third grantor's own privilege is untouched.
     assert_eq!(rel_privs(&pg, "middle", T1), "TRUNCATE*");
 
+    // Taking away exactly what was held: other privileges stay; gone tables are no error.
+    psql_super(&pg, "app", r#"GRANT UPDATE ON "s p.ace".t2 TO reader"#);
+    server
+        .apply_grants(
+            "app",
+            &info,
+            "reader",
+            &[grant(
+                tables(&["t2", "no such table"]),
+                &[Select, Insert],
+                false,
+            )],
+            Mode::Revoke,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rel_privs(&pg, "reader", r#""s p.ace".t2"#), "UPDATE");
+    server
+        .apply_grants("app", &info, "gone role", &entries, Mode::Revoke)
+        .await
+        .unwrap();
+
     // Grant option on, then off; then everything revoked.
     let wgo = [grant(tables(&["T/1"]), &[Select], true)];
     server

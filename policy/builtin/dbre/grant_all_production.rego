@@ -22,6 +22,10 @@ _planned := lib.planned(metadata.resource_types)
 
 _all_privileges := {"ALL", "ALL PRIVILEGES"}
 
+# "all   privileges" is ALL to the provider too: compare with the words upper-cased and joined
+# by single spaces.
+_words(p) := concat(" ", [w | some w in split(replace(upper(p), "\t", " "), " "); w != ""])
+
 # Matching globs is the costly part: do it once per distinct database name, not per grant.
 _production := {db |
 	some db in {d | some r in _planned; d := r.after.database; is_string(d)}
@@ -31,14 +35,14 @@ _production := {db |
 _grants_all(r) if {
 	some p in r.after.privileges
 	is_string(p)
-	upper(trim_space(p)) in _all_privileges
+	_words(p) in _all_privileges
 }
 
 deny contains f if {
 	some r in _planned
 	some p in r.after.privileges
 	is_string(p)
-	upper(trim_space(p)) in _all_privileges
+	_words(p) in _all_privileges
 	db := r.after.database
 	db in _production
 	f := lib.finding(r, "privileges", sprintf(
@@ -68,7 +72,7 @@ _block_grants_all(r) := [i |
 	some i, g in r.after.grant
 	some p in g.privileges
 	is_string(p)
-	upper(trim_space(p)) in _all_privileges
+	_words(p) in _all_privileges
 ]
 
 deny contains f if {

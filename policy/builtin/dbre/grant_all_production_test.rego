@@ -58,3 +58,8 @@ test_role_privileges_all_elsewhere_passes if {
 	r := mock.create("dbre_role_privileges", "rp", {"database": "staging", "role": "app", "grant": [{"object_type": "table", "schema": "public", "privileges": ["ALL"]}]})
 	count(deny) == 0 with data.dbre.plan as mock.plan([r])
 }
+
+test_all_privileges_spelled_with_extra_spaces_denied if {
+	r := mock.create("dbre_grant", "g", {"database": "prod", "role": "app", "object_type": "table", "schema": "public", "privileges": ["all \t privileges"]})
+	count(deny) == 1 with data.dbre.plan as mock.plan([r])
+}

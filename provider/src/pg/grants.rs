@@ -13,6 +13,7 @@
 //!     Mode::Authoritative  every other object the grantee holds anything on in the database
 //!                          is stripped of it (system schemas, types and objects the grantee
 //!                          owns excepted)                               (dbre_role_privileges)
+//!     Mode::Revoke         the entries' privileges are taken away, the rest kept (destroy)
 //! Server::routine_signature(database, object_type, schema, name) -> Result<Option<String>, PgError>
 //!     what a user wrote (`add`, `add(int, int)`) → the signature the ACL snapshot uses,
 //!     `add(integer, integer)`; None when no such routine exists.
@@ -160,6 +161,10 @@ pub enum Mode {
     /// Stripped of everything the grantee holds on them, anywhere in the database outside the
     /// system schemas (`dbre_role_privileges`).
     Authoritative,
+    /// The entries' privileges are what to TAKE AWAY (with their grant options) from what they
+    /// cover; everything else the grantee holds stays (`dbre_grant`'s destroy: revoke exactly
+    /// what the resource held). `with_grant_option` is ignored.
+    Revoke,
 }
 
 /// What a write did (for messages and tests).
@@ -250,8 +255,9 @@ struct Want {
     grantable: BTreeSet<Privilege>,
 }
 
-/// One statement to run, as a grantor (`None`: the natural grantor — the owner, which is
-/// what PostgreSQL acts as for superusers and members of the owner).
+/// What a statement does; the order is the order statements run in. Each runs as a grantor
+/// (`None`: the natural grantor — the owner, which is what PostgreSQL acts as for superusers
+/// and members of the owner).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Action {
     RevokeGrantOption,
@@ -284,8 +290,15 @@ impl Server {
         mode: Mode,
     ) -> Result<Applied, PgError> {
         let major = info.major();
-        check_entries(grantee, entries, major)?;
+        check_entries(grantee, entries, major, mode)?;
+        if entries.is_empty() && mode != Mode::Authoritative {
+            return Ok(Applied::default());
+        }
         let mut borrowed: Vec<Borrowed> = Vec::new();
+        // Roles whose rights this call has made sure of (borrowed, or held for real). Never
+        // trust a membership seen in the catalog without holding a reference on it: it may be
+        // another task's borrow, given back in the middle of our statements.
+        let mut secured: BTreeSet<String> = BTreeSet::new();
         let result = async {
             // Borrowing changes what we may do, so the attempt starts over after each
             // borrow; owners and grantors are few, so this settles in a round or two.
@@ -293,7 +306,7 @@ impl Server {
                 let attempt = retry(|| async {
                     let tx = self.begin(database).await?;
                     match self
-                        .attempt(&tx, database, major, grantee, entries, mode)
+                        .attempt(&tx, database, info, grantee, entries, mode, &secured)
                         .await
                     {
                         Ok(Attempt::Done(applied)) => {
@@ -317,12 +330,10 @@ impl Server {
                     Attempt::Done(applied) => return Ok(applied),
                     Attempt::Borrow(roles) => {
                         for role in roles {
-                            if borrowed.iter().any(|b| b.role() == role) {
-                                continue;
-                            }
                             if let Some(b) = self.borrow_role(&role).await? {
                                 borrowed.push(b);
                             }
+                            secured.insert(role);
                         }
                     }
                 }
@@ -338,17 +349,20 @@ impl Server {
     }
 
     /// One transaction's worth of work, up to (not including) the commit.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         tx: &Tx,
         database: &str,
-        major: i32,
+        info: &ServerInfo,
         grantee: &str,
         entries: &[DesiredGrant],
         mode: Mode,
+        secured: &BTreeSet<String>,
     ) -> Result<Attempt, PgError> {
+        let major = info.major();
         let client: &tokio_postgres::Client = tx;
-        let entries = resolve_routines(client, entries).await?;
+        let entries = resolve_routines(client, entries, mode == Mode::Revoke).await?;
         let filter = schema_filter(&entries, mode);
         let lock_prefix = format!("acl:{database}:");
 
@@ -359,7 +373,9 @@ impl Server {
             mode == Mode::Authoritative || entries.iter().any(|e| !is_named(&e.target));
         if needs_discovery {
             let first = read_database_acls(client, database, major, filter.as_deref()).await?;
-            let gid = grantee_oid(&first, grantee)?;
+            let Some(gid) = grantee_oid(&first, grantee, mode)? else {
+                return Ok(Attempt::Done(Applied::default()));
+            };
             let plan = plan_objects(&first, gid, &entries, mode)?;
             keys.extend(plan.keys().map(|k| lock_key(&lock_prefix, k)));
             for e in &entries {
@@ -379,7 +395,9 @@ impl Server {
         lock_in_order(client, &keys).await?;
 
         let acls = read_database_acls(client, database, major, filter.as_deref()).await?;
-        let gid = grantee_oid(&acls, grantee)?;
+        let Some(gid) = grantee_oid(&acls, grantee, mode)? else {
+            return Ok(Attempt::Done(Applied::default()));
+        };
         let plan = plan_objects(&acls, gid, &entries, mode)?;
         // Objects created between the two reads: lock them too (a deadlock this may cause is
         // detected by the server and retried).
@@ -392,7 +410,6 @@ impl Server {
 
         // Compute what to run; note whose rights we need.
         let mut batches: BTreeMap<BatchKey, Vec<String>> = BTreeMap::new();
-        let mut column_stmts: Vec<(Action, Option<u32>, String)> = Vec::new();
         let mut needed_roles: BTreeSet<u32> = BTreeSet::new();
         let mut changed = 0;
         let mut column_work: BTreeMap<ColumnKey, BTreeMap<Privilege, Vec<String>>> =
@@ -422,7 +439,7 @@ impl Server {
                     }
                 } else {
                     batches
-                        .entry((action, grantor, keyword(obj.object_type), privileges))
+                        .entry((action, grantor, obj.object_type.sql_keyword(), privileges))
                         .or_default()
                         .push(target_sql.clone());
                 }
@@ -432,36 +449,41 @@ impl Server {
             return Ok(Attempt::Done(Applied::default()));
         }
 
-        // A non-superuser must act for the owners (and any third grantor) of what changes.
-        let lacking = lacking_roles(client, &needed_roles).await?;
-        if !lacking.is_empty() {
-            let names = lacking.iter().map(|oid| acls.role_name(*oid)).collect();
-            return Ok(Attempt::Borrow(names));
+        // A non-superuser must act for the owners (and any third grantor) of what changes:
+        // make sure of each (borrowing what it lacks) outside this transaction, then retry.
+        if !info.superuser {
+            let unsecured: Vec<String> = needed_roles
+                .iter()
+                .filter(|oid| **oid != PUBLIC)
+                .map(|oid| acls.role_name(*oid))
+                .filter(|name| !secured.contains(name))
+                .collect();
+            if !unsecured.is_empty() {
+                return Ok(Attempt::Borrow(unsecured));
+            }
         }
 
+        // One statement per batch, revokes first (grant options, then privileges), then grants.
+        let mut statements: Vec<(Action, Option<u32>, String)> = Vec::new();
+        for ((action, grantor, kw, privileges), objects) in batches {
+            let privs: Vec<&str> = privileges.iter().map(|p| p.name()).collect();
+            let body = format!("{} ON {kw} {}", privs.join(", "), objects.join(", "));
+            statements.push((action, grantor, body));
+        }
         for ((action, grantor, table), per) in column_work {
             let spec: Vec<String> = per
                 .into_iter()
                 .map(|(p, cols)| format!("{} ({})", p.name(), cols.join(", ")))
                 .collect();
-            column_stmts.push((
-                action,
-                grantor,
-                format!("{} ON TABLE {table}", spec.join(", ")),
-            ));
+            let body = format!("{} ON TABLE {table}", spec.join(", "));
+            statements.push((action, grantor, body));
         }
+        statements.sort_by(|a, b| a.0.cmp(&b.0));
         let grantee_sql = grantee_sql(grantee)?;
-        let mut statements: Vec<(Option<u32>, String)> = Vec::new();
-        for ((action, grantor, kw, privileges), objects) in batches {
-            let privs: Vec<&str> = privileges.iter().map(|p| p.name()).collect();
-            let body = format!("{} ON {kw} {}", privs.join(", "), objects.join(", "));
-            statements.push((grantor, statement(&action, &body, &grantee_sql)));
-        }
-        for (action, grantor, body) in column_stmts {
-            statements.push((grantor, statement(&action, &body, &grantee_sql)));
-        }
-        // Revokes before grants, as the batch order already has them within each kind.
-        statements.sort_by_key(|(_, s)| !s.starts_with("REVOKE"));
+        let statements: Vec<(Option<u32>, String)> = statements
+            .into_iter()
+            .map(|(action, grantor, body)| (grantor, statement(&action, &body, &grantee_sql)))
+            .collect();
         let count = statements.len();
         let context = format!("changing privileges of \"{grantee}\" in database \"{database}\"");
         for (grantor, sql) in statements {
@@ -534,18 +556,31 @@ pub async fn routine_signature<C: GenericClient + Sync>(
     };
     let context = || format!("looking up routine {schema:?}.{name:?}");
     let signature_sql = "p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'";
-    // A signature: let the server parse the argument types (any spelling it accepts). The
-    // text goes to to_regprocedure as a VALUE; it never becomes part of a statement.
+    // A signature: the server parses each argument type (any spelling it accepts, given to
+    // to_regtype as a VALUE, never part of a statement) and we match the routines of that name
+    // by their argument type oids. Reading the catalog needs no privilege on the schema
+    // (to_regprocedure would need USAGE, which a managed-service admin may lack).
     if let Some((bare, args)) = split_signature(name) {
-        let text = format!("{}.{}({args})", quote_ident(schema)?, quote_ident(bare)?);
+        let args = split_args(args);
         let row = client
             .query_typed(
                 &format!(
                     "SELECT {signature_sql} FROM pg_catalog.pg_proc p \
-                     WHERE p.oid = pg_catalog.to_regprocedure($1::text) \
-                       AND strpos($2::text, p.prokind::text) > 0"
+                     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+                     WHERE n.nspname = $1::text AND p.proname = $2::text \
+                       AND strpos($3::text, p.prokind::text) > 0 \
+                       AND pg_catalog.array_to_string(p.proargtypes::pg_catalog.oid[], ',') \
+                         = pg_catalog.array_to_string(ARRAY(\
+                           SELECT pg_catalog.to_regtype(u.t)::pg_catalog.oid \
+                           FROM unnest($4::text[]) WITH ORDINALITY AS u(t, i) ORDER BY u.i), \
+                           ',', '?')"
                 ),
-                &[(&text, Type::TEXT), (&kinds, Type::TEXT)],
+                &[
+                    (&schema, Type::TEXT),
+                    (&bare, Type::TEXT),
+                    (&kinds, Type::TEXT),
+                    (&args, Type::TEXT_ARRAY),
+                ],
             )
             .await
             .map_err(|e| PgError::query(context(), &e))?;
@@ -591,7 +626,36 @@ fn split_signature(name: &str) -> Option<(&str, &str)> {
     (!bare.is_empty()).then_some((bare, inner))
 }
 
-fn check_entries(grantee: &str, entries: &[DesiredGrant], major: i32) -> Result<(), PgError> {
+/// `int, numeric(10,2)` → [`int`, `numeric(10,2)`]: commas inside parentheses or double
+/// quotes stay with their type; blank → no arguments.
+fn split_args(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut quoted, mut current) = (0i32, false, String::new());
+    for c in args.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(std::mem::take(&mut current).trim().to_owned());
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() || !out.is_empty() {
+        out.push(current.trim().to_owned());
+    }
+    out
+}
+
+fn check_entries(
+    grantee: &str,
+    entries: &[DesiredGrant],
+    major: i32,
+    mode: Mode,
+) -> Result<(), PgError> {
     if grantee.is_empty() {
         return Err(PgError::invalid("the grantee must not be empty"));
     }
@@ -606,7 +670,7 @@ fn check_entries(grantee: &str, entries: &[DesiredGrant], major: i32) -> Result<
                 t.plural()
             )));
         }
-        if public && e.with_grant_option && !e.privileges.is_empty() {
+        if public && e.with_grant_option && !e.privileges.is_empty() && mode != Mode::Revoke {
             return Err(PgError::invalid(
                 "grant options can only be granted to roles, not to PUBLIC",
             ));
@@ -621,9 +685,11 @@ fn is_named(t: &Target) -> bool {
 
 /// Routine names turned into the snapshot's signatures; a routine that does not exist is an
 /// error naming it.
+/// With `skip_missing` (taking away), a routine that is gone is simply left out.
 async fn resolve_routines(
     client: &tokio_postgres::Client,
     entries: &[DesiredGrant],
+    skip_missing: bool,
 ) -> Result<Vec<DesiredGrant>, PgError> {
     let mut out = entries.to_vec();
     for e in &mut out {
@@ -634,9 +700,11 @@ async fn resolve_routines(
             ..
         } = &mut e.target
         {
-            for name in names.iter_mut() {
+            let mut resolved = Vec::with_capacity(names.len());
+            for name in names.iter() {
                 match routine_signature(client, *t, schema, name).await? {
-                    Some(sig) => *name = sig,
+                    Some(sig) => resolved.push(sig),
+                    None if skip_missing => {}
                     None => {
                         return Err(PgError::invalid(format!(
                             "{} {schema:?}.{name:?} does not exist",
@@ -645,6 +713,7 @@ async fn resolve_routines(
                     }
                 }
             }
+            *names = resolved;
         }
     }
     Ok(out)
@@ -714,9 +783,16 @@ fn named_lock_keys(prefix: &str, entries: &[DesiredGrant]) -> BTreeSet<String> {
     keys
 }
 
-fn grantee_oid(acls: &DatabaseAcls, grantee: &str) -> Result<u32, PgError> {
-    acls.role_oid(grantee)
-        .ok_or_else(|| PgError::invalid(format!("role \"{grantee}\" does not exist")))
+/// The grantee's oid; a role that does not exist is an error, except when taking away (it
+/// holds nothing any more): `None`.
+fn grantee_oid(acls: &DatabaseAcls, grantee: &str, mode: Mode) -> Result<Option<u32>, PgError> {
+    match acls.role_oid(grantee) {
+        Some(oid) => Ok(Some(oid)),
+        None if mode == Mode::Revoke => Ok(None),
+        None => Err(PgError::invalid(format!(
+            "role \"{grantee}\" does not exist"
+        ))),
+    }
 }
 
 fn grantee_sql(grantee: &str) -> Result<String, PgError> {
@@ -754,6 +830,18 @@ fn plan_objects(
             } => {
                 let mut found = Vec::new();
                 for name in names {
+                    let lookup_type = if *object_type == ObjectType::Column {
+                        ObjectType::Table
+                    } else {
+                        *object_type
+                    };
+                    if mode == Mode::Revoke
+                        && acls
+                            .find(lookup_type, schema.as_deref(), name, None)
+                            .is_none()
+                    {
+                        continue; // gone: nothing left to take away
+                    }
                     if *object_type == ObjectType::Column {
                         let table = acls
                             .find(ObjectType::Table, schema.as_deref(), name, None)
@@ -787,9 +875,17 @@ fn plan_objects(
                 .or_insert_with(|| (o.clone(), Want::default()))
                 .1;
             want.privileges.extend(e.privileges.iter().copied());
-            if e.with_grant_option {
+            if e.with_grant_option && mode != Mode::Revoke {
                 want.grantable.extend(e.privileges.iter().copied());
             }
+        }
+    }
+    if mode == Mode::Revoke {
+        for (obj, want) in plan.values_mut() {
+            let held = obj.held_by(grantee, Some(acls.major));
+            let take = std::mem::take(&mut want.privileges);
+            want.privileges = held.privileges.difference(&take).copied().collect();
+            want.grantable = held.grantable.difference(&take).copied().collect();
         }
     }
     if mode == Mode::Authoritative {
@@ -914,10 +1010,6 @@ fn list(set: &BTreeSet<Privilege>) -> String {
     set.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
 }
 
-fn keyword(t: ObjectType) -> &'static str {
-    t.sql_keyword()
-}
-
 fn statement(action: &Action, body: &str, grantee: &str) -> String {
     match action {
         Action::RevokeGrantOption => format!("REVOKE GRANT OPTION FOR {body} FROM {grantee}"),
@@ -981,26 +1073,6 @@ async fn object_refs(
         out.insert(key.clone(), sql);
     }
     Ok(out)
-}
-
-/// The roles among `oids` whose rights the login lacks (never any for a superuser).
-async fn lacking_roles(
-    client: &tokio_postgres::Client,
-    oids: &BTreeSet<u32>,
-) -> Result<Vec<u32>, PgError> {
-    let oids: Vec<u32> = oids.iter().copied().filter(|o| *o != PUBLIC).collect();
-    if oids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = client
-        .query_typed(
-            "SELECT o FROM unnest($1::oid[]) AS o \
-             WHERE NOT pg_catalog.pg_has_role(current_user, o, 'USAGE')",
-            &[(&oids, Type::OID_ARRAY)],
-        )
-        .await
-        .map_err(|e| PgError::query("checking which roles the login may act for", &e))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 #[cfg(test)]
@@ -1098,6 +1170,9 @@ mod tests {
         assert_eq!(split_signature("f()"), Some(("f", "")));
         assert_eq!(split_signature("add"), None);
         assert_eq!(split_signature("(x)"), None);
+        assert_eq!(split_args(" int , numeric(10,2)"), ["int", "numeric(10,2)"]);
+        assert_eq!(split_args("\"a,b\"[], text"), ["\"a,b\"[]", "text"]);
+        assert!(split_args(" ").is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The provider's resources and data sources, one file each, mapping schema to engine calls.
 
 pub mod default_privileges;
+pub mod grant;
 pub mod import_id;
 pub mod pg_errors;
 pub mod privileges_data_source;
@@ -113,6 +114,7 @@ impl tf::Provider for DbreProvider {
             Arc::new(role_privileges::RolePrivilegesResource),
             Arc::new(role_membership::RoleMembershipResource),
             Arc::new(default_privileges::DefaultPrivilegesResource),
+            Arc::new(grant::GrantResource),
         ]
     }
 

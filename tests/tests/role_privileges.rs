@@ -295,7 +295,8 @@ resource "dbre_role_privileges" "bad" {
 }
 
 /// 300 tables across 3 schemas, 6 blocks: a refresh reads the ACLs with ONE query — shared
-/// with three dbre_privileges audits of the same database — and the state stays one resource.
+/// with three dbre_privileges audits of the same database — and the state stays one resource,
+/// measured against the same privileges as 303 per-object dbre_grant resources.
 #[test]
 fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
     let pg = PgServer::builder()
@@ -353,28 +354,45 @@ fn three_hundred_objects_refresh_with_one_acl_query() -> Result<()> {
         .matches("LEFT JOIN LATERAL pg_catalog.aclexplode(o.acl)")
         .count();
     let connections = pg.client_connections_since(mark).len();
-    let raw: serde_json::Value = serde_json::from_str(&raw_state(&tf)?)?;
-    let resource = raw["resources"]
-        .as_array()
-        .and_then(|all| all.iter().find(|r| r["type"] == "dbre_role_privileges"))
-        .cloned()
-        .unwrap_or_default();
-    // The resource's entry in the state file, as Terraform writes it (data sources left out).
-    let state = serde_json::to_string_pretty(&resource)?;
+    let state = resources_json(&tf, "dbre_role_privileges")?;
     println!(
         "refresh of dbre_role_privileges with 300 tables, 3 schemas, 6 blocks, plus 3 \
          dbre_privileges of the same role: {acl_queries} ACL queries, {connections} connections; \
-         the resource's state {} bytes, {} address(es) in state",
+         the resource's state {} bytes",
         state.len(),
-        tf.state_list()?.len()
     );
     // log_statement logs the extended protocol's parse, bind and execute of one statement as
     // "execute <unnamed>: ..." once; count executions.
     assert_eq!(acl_queries, 1, "one ACL query per refresh:\n{log}");
+
+    // The same privileges as 300 + 3 dbre_grant resources (one per object), for comparison.
+    su.execute("CREATE ROLE big2")?;
+    let mut grants = String::new();
+    for s in ["a", "b", "c"] {
+        grants.push_str(&format!(
+            "resource \"dbre_grant\" \"usage_{s}\" {{\n  database = \"app\"\n  role = \"big2\"\n  \
+             object_type = \"schema\"\n  objects = [\"{s}\"]\n  privileges = [\"USAGE\"]\n}}\n\
+             resource \"dbre_grant\" \"select_{s}\" {{\n  for_each = toset([for i in range(100) : \"t${{i}}\"])\n  \
+             database = \"app\"\n  role = \"big2\"\n  object_type = \"table\"\n  schema = \"{s}\"\n  \
+             objects = [each.key]\n  privileges = [\"SELECT\"]\n}}\n"
+        ));
+    }
+    let mut per_object = workspace(&su, &config(&su, &grants))?;
+    per_object.set_parallelism(20);
+    per_object.apply(&[])?;
+    let baseline = resources_json(&per_object, "dbre_grant")?;
+    println!(
+        "state: dbre_role_privileges (1 resource) {} bytes vs 303 dbre_grant resources {} bytes \
+         ({:.0}x smaller)",
+        state.len(),
+        baseline.len(),
+        baseline.len() as f64 / state.len() as f64
+    );
     assert!(
-        state.len() < 20_000,
-        "state stays small: {} bytes",
-        state.len()
+        state.len() * 20 < baseline.len(),
+        "one resource's state is much smaller than 303 resources': {} vs {} bytes",
+        state.len(),
+        baseline.len()
     );
     Ok(())
 }
@@ -569,4 +587,20 @@ resource "dbre_role_privileges" "r" {
         "0"
     );
     Ok(())
+}
+
+/// The state file's entries (as Terraform writes them, pretty JSON) of every resource of
+/// `type_name`: how much state those resources cost.
+fn resources_json(tf: &TfWorkspace, type_name: &str) -> Result<String> {
+    let raw: serde_json::Value = serde_json::from_str(&raw_state(tf)?)?;
+    let entries: Vec<serde_json::Value> = raw["resources"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|r| r["type"] == type_name)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(serde_json::to_string_pretty(&entries)?)
 }

@@ -272,6 +272,45 @@ type BatchKey = (Action, Option<u32>, &'static str, Vec<Privilege>);
 /// Column statements are built per (action, grantor, table): privilege → columns.
 type ColumnKey = (Action, Option<u32>, String);
 
+/// The role to act as for objects owned by `oid`. `pg_database_owner` (the owner of schema
+/// `public` since PostgreSQL 15) cannot be granted to anyone: its one member is the owner of
+/// the current database, so acting for it means acting for that owner.
+fn acting_role(acls: &DatabaseAcls, database: &str, oid: u32) -> String {
+    let name = acls.role_name(oid);
+    if name == "pg_database_owner" {
+        if let Some(db) = acls.find(ObjectType::Database, None, database, None) {
+            return acls.role_name(db.owner);
+        }
+    }
+    name
+}
+
+/// Says, after a failed borrow, which objects needed it — a bare "acting for role postgres"
+/// does not tell a user that schema `public` belongs to the database's owner.
+fn explain_borrow_failure(
+    err: PgError,
+    role: &str,
+    database: &str,
+    entries: &[DesiredGrant],
+) -> PgError {
+    let names_public_schema = entries.iter().any(|e| match &e.target {
+        Target::Objects {
+            object_type: ObjectType::Schema,
+            names,
+            ..
+        } => names.iter().any(|n| n == "public"),
+        _ => false,
+    });
+    if !names_public_schema {
+        return err;
+    }
+    PgError::invalid(format!(
+        "{err}. Schema \"public\" is owned by pg_database_owner, that is by the owner of \
+         database \"{database}\" (\"{role}\"): connect as that owner, or give the database \
+         to a role the provider's login may act for (ALTER DATABASE … OWNER TO …)"
+    ))
+}
+
 /// Result of one attempt: done, or roles to borrow before trying again.
 enum Attempt {
     Done(Applied),
@@ -330,7 +369,11 @@ impl Server {
                     Attempt::Done(applied) => return Ok(applied),
                     Attempt::Borrow(roles) => {
                         for role in roles {
-                            if let Some(b) = self.borrow_role(&role).await? {
+                            let lent = self
+                                .borrow_role(&role)
+                                .await
+                                .map_err(|e| explain_borrow_failure(e, &role, database, entries))?;
+                            if let Some(b) = lent {
                                 borrowed.push(b);
                             }
                             secured.insert(role);
@@ -455,7 +498,7 @@ impl Server {
             let unsecured: Vec<String> = needed_roles
                 .iter()
                 .filter(|oid| **oid != PUBLIC)
-                .map(|oid| acls.role_name(*oid))
+                .map(|oid| acting_role(&acls, database, *oid))
                 .filter(|name| !secured.contains(name))
                 .collect();
             if !unsecured.is_empty() {

@@ -461,3 +461,56 @@ async fn many_concurrent_writers_on_the_same_tables_all_succeed() {
         assert!(rel_privs(&pg, "c0", r#""s p.ace".t2"#).contains("SELECT"));
     }
 }
+
+/// A routine's argument types are spelled for whoever runs the statement: a third grantor's
+/// grant is revoked under `SET LOCAL ROLE`, which changes what `"$user"` in the search path
+/// means. A type found through the login's own `"$user"` schema must still resolve then.
+#[tokio::test]
+async fn routine_argument_types_resolve_under_a_third_grantor() {
+    let pg = harness::start();
+    setup(&pg);
+    let login = psql_super(&pg, "app", "SELECT current_user");
+    psql_super(
+        &pg,
+        "app",
+        &format!(
+            r#"CREATE SCHEMA AUTHORIZATION CURRENT_USER;
+               CREATE TYPE "{login}".mood AS ENUM ('ok');
+               CREATE FUNCTION "s p.ace".feel(m "{login}".mood) RETURNS int LANGUAGE sql
+                 AS 'SELECT 1';
+               GRANT USAGE ON SCHEMA "{login}" TO middle;
+               GRANT EXECUTE ON FUNCTION "s p.ace".feel("{login}".mood) TO middle
+                 WITH GRANT OPTION;
+               SET ROLE middle;
+               GRANT EXECUTE ON FUNCTION "s p.ace".feel("{login}".mood) TO reader;
+               RESET ROLE;"#
+        ),
+    );
+    let (server, info) = connect(pg.superuser().with_database("app").settings()).await;
+    let feel = Target::Objects {
+        object_type: ObjectType::Function,
+        schema: Some("s p.ace".into()),
+        names: vec!["feel".into()],
+        columns: vec![],
+    };
+    server
+        .apply_grants(
+            "app",
+            &info,
+            "reader",
+            &[grant(feel, &[], false)],
+            Mode::Named,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        psql_super(
+            &pg,
+            "app",
+            "SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a \
+             WHERE p.proname = 'feel' AND a.grantee = 'reader'::regrole"
+        ),
+        "0",
+        "the grant middle made is revoked"
+    );
+}

@@ -41,9 +41,9 @@
 //! - Revoking a privilege (or its grant option) that the grantee passed on to others is refused
 //!   with the list of who depends on it — never a silent CASCADE.
 //!
-//! Every identifier goes through [`quote_ident`]. Routine argument lists in statements are the
-//! server's own `oidvectortypes` output for the routine, read in the same transaction (type
-//! names quoted and qualified by the server for the session that parses them back).
+//! Every identifier goes through [`quote_ident`], except routines: statements name them by the
+//! server's own `regprocedure` text for their oid, read in the same transaction with every name
+//! schema-qualified (see [`routine_refs`] for why that is safe).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -1062,8 +1062,8 @@ fn statement(action: &Action, body: &str, grantee: &str) -> String {
     }
 }
 
-/// How each planned object is written in a statement: quoted names; routines with the
-/// server's argument type list; columns as their table.
+/// How each planned object is written in a statement: quoted names; routines as the server
+/// prints them (see [`routine_refs`]); columns as their table.
 async fn object_refs(
     client: &tokio_postgres::Client,
     acls: &DatabaseAcls,
@@ -1074,48 +1074,69 @@ async fn object_refs(
         .filter(|(o, _)| matches!(o.object_type, ObjectType::Function | ObjectType::Procedure))
         .map(|(o, _)| o.oid)
         .collect();
-    let mut routines: HashMap<u32, (String, String)> = HashMap::new();
-    if !routine_oids.is_empty() {
-        let rows = client
-            .query_typed(
-                "SELECT p.oid, p.proname::text, pg_catalog.oidvectortypes(p.proargtypes) \
-                 FROM pg_catalog.pg_proc p WHERE p.oid = ANY($1::oid[])",
-                &[(&routine_oids, Type::OID_ARRAY)],
-            )
-            .await
-            .map_err(|e| {
-                PgError::query(
-                    format!(
-                        "reading routine signatures in database \"{}\"",
-                        acls.database
-                    ),
-                    &e,
-                )
-            })?;
-        for row in rows {
-            routines.insert(row.get(0), (row.get(1), row.get(2)));
-        }
-    }
+    let routines = routine_refs(client, &acls.database, &routine_oids).await?;
     let mut out = HashMap::new();
     for (key, (o, _)) in plan {
-        let qualified = |name: &str| -> Result<String, PgError> {
-            Ok(match &o.schema {
-                Some(s) => format!("{}.{}", quote_ident(s)?, quote_ident(name)?),
-                None => quote_ident(name)?,
-            })
-        };
         let sql = match o.object_type {
             ObjectType::Function | ObjectType::Procedure => {
-                let (name, args) = routines.get(&o.oid).ok_or_else(|| {
+                routines.get(&o.oid).cloned().ok_or_else(|| {
                     PgError::invalid(format!("{} was dropped meanwhile", describe(key)))
-                })?;
-                format!("{}({args})", qualified(name)?)
+                })?
             }
-            _ => qualified(&o.name)?,
+            _ => match &o.schema {
+                Some(s) => format!("{}.{}", quote_ident(s)?, quote_ident(&o.name)?),
+                None => quote_ident(&o.name)?,
+            },
         };
         out.insert(key.clone(), sql);
     }
     Ok(out)
+}
+
+/// Each routine as `schema.name(argtype, ...)`, the text of its oid cast to `regprocedure`.
+///
+/// Why splicing the server's text is safe: `regprocedure` output is the server's own rendering
+/// of one catalog row, made to be parsed back (its input function is the inverse): every name
+/// quoted by the server where needed. It leaves out the schema of what is visible in the search
+/// path, though, and the statements may run under `SET LOCAL ROLE` (revoking as a third
+/// grantor), which changes what `"$user"` in the path means. So it is read with the path pinned
+/// to `pg_catalog`: every name outside it comes out schema-qualified and means the same object
+/// whoever parses it. The path is put back afterwards: the transaction's other reads (routine
+/// signatures in the ACL snapshot) must spell names as every other session does.
+async fn routine_refs(
+    client: &tokio_postgres::Client,
+    database: &str,
+    oids: &[u32],
+) -> Result<HashMap<u32, String>, PgError> {
+    if oids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let context = || format!("reading routine signatures in database \"{database}\"");
+    let saved: String = client
+        .query_typed(
+            "SELECT pg_catalog.current_setting('search_path'), \
+                    pg_catalog.set_config('search_path', 'pg_catalog', true)",
+            &[],
+        )
+        .await
+        .map_err(|e| PgError::query(context(), &e))?[0]
+        .get(0);
+    let rows = client
+        .query_typed(
+            "SELECT p.oid, p.oid::pg_catalog.regprocedure::pg_catalog.text \
+             FROM pg_catalog.pg_proc p WHERE p.oid = ANY($1::pg_catalog.oid[])",
+            &[(&oids, Type::OID_ARRAY)],
+        )
+        .await;
+    client
+        .query_typed(
+            "SELECT pg_catalog.set_config('search_path', $1::pg_catalog.text, true)",
+            &[(&saved, Type::TEXT)],
+        )
+        .await
+        .map_err(|e| PgError::query(context(), &e))?;
+    let rows = rows.map_err(|e| PgError::query(context(), &e))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 #[cfg(test)]

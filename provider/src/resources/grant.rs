@@ -15,11 +15,14 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
+use super::grant_attrs::{
+    is_public, keep_prior_spelling, names as strings, read_grant_option, resolve_at, spelled_like,
+    string_list as list, OBJECT_TYPES,
+};
 use super::import_id;
-use super::pg_errors::diagnostic;
+use super::pg_errors::pg_diag;
 use super::Ctx;
 use crate::pg::grants::held_on;
-use crate::pg::privileges;
 use crate::pg::{DesiredGrant, Mode, ObjectType, PgError, Privilege, Server, ServerInfo, Target};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
@@ -28,20 +31,6 @@ use crate::tf::{
 
 #[derive(Debug, Default)]
 pub struct GrantResource;
-
-/// The object types `object_type` accepts.
-pub const OBJECT_TYPES: &[&str] = &[
-    "database",
-    "schema",
-    "table",
-    "sequence",
-    "function",
-    "procedure",
-    "routine",
-    "foreign_data_wrapper",
-    "foreign_server",
-    "column",
-];
 
 const IMPORT_FIELDS: &str = "database/role/object_type/schema/objects/columns";
 
@@ -162,18 +151,15 @@ impl Resource<Ctx> for GrantResource {
         else {
             return diags;
         };
-        let Some(names) = strings(planned.attr("privileges")) else {
+        if !planned.attr("privileges").is_wholly_known() {
             return diags;
-        };
-        let resolved = match resolve(&names, object_type, major) {
-            Ok(set) => set,
-            Err(d) => return d,
-        };
-        let public = planned
-            .attr("role")
-            .as_str()
-            .is_some_and(|r| r.eq_ignore_ascii_case("public"));
-        if public && planned.attr("with_grant_option").as_bool() == Some(true) {
+        }
+        if let Err(d) = resolve(planned.attr("privileges"), object_type, major) {
+            return d;
+        }
+        if is_public(planned.attr("role"))
+            && planned.attr("with_grant_option").as_bool() == Some(true)
+        {
             diags.error_at(
                 AttrPath::attr("with_grant_option"),
                 "No grant option for PUBLIC",
@@ -181,12 +167,7 @@ impl Resource<Ctx> for GrantResource {
                  PUBLIC.",
             );
         }
-        if let Some(prior) = strings(plan.prior.attr("privileges")) {
-            if prior != names && resolve(&prior, object_type, major).ok() == Some(resolved) {
-                plan.planned
-                    .set_attr("privileges", plan.prior.attr("privileges").clone());
-            }
-        }
+        keep_prior_spelling(plan, object_type, major);
         diags
     }
 
@@ -194,7 +175,7 @@ impl Resource<Ctx> for GrantResource {
         let Ok(server) = meta.server() else {
             return Ok(Some(state.clone()));
         };
-        let info = server_info(meta)?;
+        let info = meta.info()?;
         let grant = Grant::from_value(state).map_err(|(path, m)| invalid(path, m))?;
         let acls = server
             .database_acls(&grant.database, info.major())
@@ -207,32 +188,22 @@ impl Resource<Ctx> for GrantResource {
             .await
             .map_err(pg_diag)?;
         let held = held_on(&acls, grantee, &target);
-        let prior_names = strings(state.attr("privileges"));
-        let prior_set = prior_names
-            .as_ref()
-            .and_then(|n| resolve(n, grant.object_type, Some(info.major())).ok());
-        let prior_wgo = state.attr("with_grant_option").as_bool().unwrap_or(false);
+        let major = Some(info.major());
+        let prior = state.attr("privileges");
+        let prior_set = resolve(prior, grant.object_type, major).ok();
         let sets: Vec<&BTreeSet<Privilege>> = held.iter().map(|(_, h)| &h.privileges).collect();
-        let read = read_privileges(&sets, prior_set.as_ref());
         let mut out = state.clone();
-        match (read, &prior_names) {
-            (None, Some(_)) => {}
-            (Some(set), Some(names)) if prior_set.as_ref() == Some(&set) => {
-                out.set_attr("privileges", list(names));
-            }
-            (set, _) => {
-                let names: Vec<String> = set
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|p| p.name().to_owned())
-                    .collect();
-                out.set_attr("privileges", list(&names));
-            }
+        match read_privileges(&sets, prior_set.as_ref()) {
+            // No object to read: the state stands.
+            None if !prior.is_null() => {}
+            set => out.set_attr(
+                "privileges",
+                spelled_like(prior, &set.unwrap_or_default(), grant.object_type, major),
+            ),
         }
+        let prior_wgo = state.attr("with_grant_option").as_bool().unwrap_or(false);
         let wgo = read_grant_option(
-            held.iter()
-                .map(|(_, h)| (&h.privileges, &h.grantable))
-                .collect(),
+            held.iter().map(|(_, h)| (&h.privileges, &h.grantable)),
             prior_wgo,
         );
         out.set_attr("with_grant_option", wgo.into());
@@ -494,18 +465,13 @@ fn shape_problems(v: &Value) -> Vec<(AttrPath, String)> {
     out
 }
 
-/// The configured names as the set they mean here; errors at `privileges[i]`.
+/// The configured list as the set it means here; errors at `privileges[i]`.
 fn resolve(
-    names: &[String],
+    list: &Value,
     object_type: ObjectType,
     major: Option<i32>,
 ) -> Result<BTreeSet<Privilege>, Diagnostics> {
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    privileges::resolve(&refs, object_type, major).map_err(|(i, message)| {
-        Diagnostic::error("Invalid privilege", message)
-            .at(AttrPath::attr("privileges").then_index(i))
-            .into()
-    })
+    resolve_at(list, object_type, major, &AttrPath::attr("privileges")).map_err(Diagnostics::from)
 }
 
 /// The read rule for privileges. `None`: no object to read (keep the state). One set when
@@ -526,33 +492,6 @@ fn read_privileges(
     Some(sets.iter().skip(1).fold((*first).clone(), |acc, s| {
         acc.intersection(s).copied().collect()
     }))
-}
-
-/// The read rule for the grant option: per object that holds anything, all held WITH GRANT
-/// OPTION (true) or none (false). Mixed, or partly within an object: the opposite of `prior`,
-/// so the plan shows it. Nothing held anywhere: `prior`.
-fn read_grant_option(
-    objects: Vec<(&BTreeSet<Privilege>, &BTreeSet<Privilege>)>,
-    prior: bool,
-) -> bool {
-    let mut seen: Option<bool> = None;
-    for (held, grantable) in objects {
-        if held.is_empty() {
-            continue;
-        }
-        let this = if grantable.is_empty() {
-            false
-        } else if grantable == held {
-            true
-        } else {
-            return !prior;
-        };
-        match seen {
-            Some(s) if s != this => return !prior,
-            _ => seen = Some(this),
-        }
-    }
-    seen.unwrap_or(prior)
 }
 
 /// Routine names as the user wrote them → the snapshot's signatures (kept as written when
@@ -596,10 +535,9 @@ async fn signatures(
 /// Runs the engine for the grant `v` describes.
 async fn write(meta: &Ctx, v: &Value, mode: Mode) -> Result<Grant, Diagnostics> {
     let server = meta.server()?;
-    let info = server_info(meta)?;
+    let info = meta.info()?;
     let grant = Grant::from_value(v).map_err(|(path, m)| invalid(path, m))?;
-    let names = strings(v.attr("privileges")).unwrap_or_default();
-    let privileges = resolve(&names, grant.object_type, Some(info.major()))?;
+    let privileges = resolve(v.attr("privileges"), grant.object_type, Some(info.major()))?;
     let entry = DesiredGrant {
         target: grant.target.clone(),
         privileges,
@@ -612,37 +550,8 @@ async fn write(meta: &Ctx, v: &Value, mode: Mode) -> Result<Grant, Diagnostics> 
     Ok(grant)
 }
 
-fn server_info(meta: &Ctx) -> Result<&ServerInfo, Diagnostics> {
-    meta.server_info.as_ref().ok_or_else(|| {
-        Diagnostic::error(
-            "PostgreSQL not configured",
-            "The provider has not connected to PostgreSQL yet.",
-        )
-        .into()
-    })
-}
-
-/// A list of strings, or `None` when null or not wholly known.
-fn strings(v: &Value) -> Option<Vec<String>> {
-    if !v.is_wholly_known() {
-        return None;
-    }
-    v.as_elements()?
-        .iter()
-        .map(|e| e.as_str().map(str::to_owned))
-        .collect()
-}
-
-fn list(names: &[String]) -> Value {
-    Value::List(names.iter().map(|n| Value::from(n.as_str())).collect())
-}
-
 fn invalid(path: AttrPath, message: String) -> Diagnostics {
     Diagnostic::error("Invalid grant", message).at(path).into()
-}
-
-fn pg_diag(err: PgError) -> Diagnostics {
-    diagnostic(&err, None).into()
 }
 
 #[cfg(test)]
@@ -674,16 +583,6 @@ mod tests {
             read_privileges(&[&sel, &both], Some(&both)),
             Some(sel.clone())
         );
-    }
-
-    #[test]
-    fn grant_option_reads_like_privileges() {
-        let (sel, none) = (s(&[Select]), s(&[]));
-        assert!(read_grant_option(vec![(&sel, &sel), (&sel, &sel)], false));
-        assert!(!read_grant_option(vec![(&sel, &none)], true));
-        assert!(read_grant_option(vec![(&sel, &sel), (&sel, &none)], false));
-        assert!(!read_grant_option(vec![(&sel, &sel), (&sel, &none)], true));
-        assert!(read_grant_option(vec![(&none, &none)], true));
     }
 
     fn grant(pairs: &[(&str, Value)]) -> Value {
@@ -750,7 +649,7 @@ mod tests {
     #[test]
     fn privileges_errors_name_the_index() {
         let err = resolve(
-            &["SELECT".into(), "EXECUTE".into()],
+            &list(&["SELECT".into(), "EXECUTE".into()]),
             ObjectType::Table,
             Some(15),
         )

@@ -2,6 +2,7 @@
 
 pub mod default_privileges;
 pub mod grant;
+pub mod grant_attrs;
 pub mod import_id;
 pub mod pg_errors;
 pub mod privileges_data_source;
@@ -48,6 +49,18 @@ impl Ctx {
             Diagnostic::error(
                 "PostgreSQL not configured",
                 "The provider has no PostgreSQL server configured.",
+            )
+            .into()
+        })
+    }
+
+    /// What the configure-time check learned about the server (its version, whether the login
+    /// is superuser), or a diagnostic saying the provider has not connected yet.
+    pub fn info(&self) -> Result<&ServerInfo, Diagnostics> {
+        self.server_info.as_ref().ok_or_else(|| {
+            Diagnostic::error(
+                "PostgreSQL not configured",
+                "The provider has not connected to PostgreSQL yet.",
             )
             .into()
         })

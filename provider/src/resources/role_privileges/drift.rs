@@ -9,6 +9,7 @@ use crate::pg::acl::DatabaseAcls;
 use crate::pg::grants::{self, held_on};
 use crate::pg::privileges::{self, ObjectType, Privilege};
 use crate::pg::{Held, PgError, Server};
+use crate::resources::grant_attrs::privilege_list;
 use crate::tf::{AttrPath, Diagnostics, Value};
 
 /// (object type, schema, name as written) → the snapshot's signature, for routine names the
@@ -241,7 +242,10 @@ fn extra_blocks(
                 ("schema", schema.into()),
                 ("objects", objects),
                 ("columns", columns),
-                ("privileges", names_value(&privileges.into_iter().collect())),
+                (
+                    "privileges",
+                    privilege_list(&privileges.into_iter().collect()),
+                ),
                 ("with_grant_option", Value::Bool(wgo)),
             ])
         })
@@ -275,10 +279,6 @@ fn spelled_as_written(
         }
     }
     Value::List(out)
-}
-
-fn names_value(set: &BTreeSet<Privilege>) -> Value {
-    Value::List(set.iter().map(|p| Value::from(p.name())).collect())
 }
 
 #[cfg(test)]

@@ -22,12 +22,13 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
+use super::grant_attrs::{self, is_public, resolve_at, OBJECT_TYPES};
 use super::import_id;
-use super::pg_errors::diagnostic;
+use super::pg_errors::{diagnostic, pg_diag};
 use super::Ctx;
 use crate::pg::acl::DatabaseAcls;
 use crate::pg::grants::{DesiredGrant, Mode, Target};
-use crate::pg::privileges::{self, ObjectType, Privilege};
+use crate::pg::privileges::{ObjectType, Privilege};
 use crate::pg::{PgError, Server, ServerInfo};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
@@ -36,20 +37,6 @@ use crate::tf::{
 
 #[derive(Debug, Default)]
 pub struct RolePrivilegesResource;
-
-/// The object types a block may name (types are not managed by dbre).
-const OBJECT_TYPES: &[&str] = &[
-    "database",
-    "schema",
-    "table",
-    "sequence",
-    "function",
-    "procedure",
-    "routine",
-    "foreign_data_wrapper",
-    "foreign_server",
-    "column",
-];
 
 pub fn schema() -> Schema {
     let names = || Type::list(Type::String);
@@ -173,14 +160,12 @@ impl Entry {
     }
 }
 
+/// An optional list of names (null: none); `None` when not wholly known.
 pub(crate) fn strings(v: &Value) -> Option<Vec<String>> {
-    match v {
-        Value::Null => Some(Vec::new()),
-        v => v
-            .as_elements()?
-            .iter()
-            .map(|s| s.as_str().map(str::to_owned))
-            .collect(),
+    if v.is_null() {
+        Some(Vec::new())
+    } else {
+        grant_attrs::names(v)
     }
 }
 
@@ -300,20 +285,11 @@ pub fn check_block(
         }
     }
     let mut privileges = None;
-    if let Some(names) = block
-        .attr("privileges")
-        .is_wholly_known()
-        .then(|| strings(block.attr("privileges")))
-        .flatten()
-    {
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        match privileges::resolve(&refs, object_type, major) {
+    let list = block.attr("privileges");
+    if list.is_wholly_known() && !list.is_null() {
+        match resolve_at(list, object_type, major, &path.then_attr("privileges")) {
             Ok(set) => privileges = Some(set),
-            Err((i, message)) => diags.error_at(
-                path.then_attr("privileges").then_index(i),
-                "Invalid privilege",
-                message,
-            ),
+            Err(d) => diags.push(d),
         }
     }
     let with_grant_option = block.attr("with_grant_option").as_bool().unwrap_or(false);
@@ -340,10 +316,7 @@ pub fn check_block(
 /// Every block of `value`, checked; `None` when any is invalid or not wholly known.
 fn entries_of(value: &Value, major: Option<i32>, diags: &mut Diagnostics) -> Option<Vec<Entry>> {
     let database = value.attr("database").as_str();
-    let public = value
-        .attr("role")
-        .as_str()
-        .is_some_and(|r| r.eq_ignore_ascii_case("public"));
+    let public = is_public(value.attr("role"));
     let blocks = value.attr("grant").as_elements().unwrap_or_default();
     let mut out = Vec::new();
     let mut complete = true;
@@ -401,7 +374,7 @@ impl Resource<Ctx> for RolePrivilegesResource {
         let Ok(server) = meta.server() else {
             return Ok(Some(state.clone()));
         };
-        let info = server_info(meta)?;
+        let info = meta.info()?;
         let (Some(database), Some(role)) =
             (state.attr("database").as_str(), state.attr("role").as_str())
         else {
@@ -449,7 +422,7 @@ impl Resource<Ctx> for RolePrivilegesResource {
         else {
             return Diagnostics::new();
         };
-        let (server, info) = match meta.server().and_then(|s| Ok((s, server_info(meta)?))) {
+        let (server, info) = match meta.server().and_then(|s| Ok((s, meta.info()?))) {
             Ok(v) => v,
             Err(d) => return d,
         };
@@ -480,7 +453,7 @@ impl Resource<Ctx> for RolePrivilegesResource {
         };
         let (database, role) = (field(0)?, field(1)?);
         let server = meta.server()?;
-        let info = server_info(meta)?;
+        let info = meta.info()?;
         let acls = server
             .database_acls(&database, info.major())
             .await
@@ -500,16 +473,6 @@ impl Resource<Ctx> for RolePrivilegesResource {
     }
 }
 
-fn server_info(meta: &Ctx) -> Result<&ServerInfo, Diagnostics> {
-    meta.server_info.as_ref().ok_or_else(|| {
-        Diagnostic::error(
-            "PostgreSQL not configured",
-            "The provider has not connected to PostgreSQL yet.",
-        )
-        .into()
-    })
-}
-
 /// The database's ACL snapshot; `None` when the database no longer exists.
 async fn acls_unless_gone(
     server: &Server,
@@ -527,13 +490,9 @@ async fn acls_unless_gone(
     }
 }
 
-fn pg_diag(err: PgError) -> Diagnostics {
-    diagnostic(&err, None).into()
-}
-
 /// Create and update: bring the role's privileges to the planned blocks in one transaction.
 async fn write(meta: &Ctx, planned: &Value) -> ApplyResult {
-    let (server, info) = match meta.server().and_then(|s| Ok((s, server_info(meta)?))) {
+    let (server, info) = match meta.server().and_then(|s| Ok((s, meta.info()?))) {
         Ok(v) => v,
         Err(d) => return ApplyResult::failed(d),
     };

@@ -500,12 +500,8 @@ async fn converge(meta: &Ctx, request: &ApplyRequest) -> ApplyResult {
                 PgError::Invalid(m) if m.starts_with("role ") => Some(AttrPath::attr("role")),
                 _ => None,
             };
-            if request.prior.is_null() {
-                ApplyResult::failed(diagnostic(&e, path))
-            } else {
-                // Nothing was committed: the prior state still holds.
-                ApplyResult::partial(request.prior.clone(), diagnostic(&e, path))
-            }
+            // Nothing was committed; on update the framework keeps the prior state.
+            ApplyResult::failed(diagnostic(&e, path))
         }
     }
 }

@@ -212,26 +212,12 @@ impl Resource<Ctx> for GrantResource {
     }
 
     async fn create(&self, meta: &Ctx, request: ApplyRequest) -> ApplyResult {
-        match write(meta, &request.planned, Mode::Named).await {
-            Ok(grant) => {
-                let mut state = request.planned;
-                state.set_attr("id", grant.id().into());
-                ApplyResult::ok(state)
-            }
-            Err(d) => ApplyResult::failed(d),
-        }
+        converge(meta, request.planned).await
     }
 
+    /// Everything naming the objects forces a replacement; what changes here is the set.
     async fn update(&self, meta: &Ctx, request: ApplyRequest) -> ApplyResult {
-        // Everything naming the objects forces a replacement; what changes here is the set.
-        match write(meta, &request.planned, Mode::Named).await {
-            Ok(grant) => {
-                let mut state = request.planned;
-                state.set_attr("id", grant.id().into());
-                ApplyResult::ok(state)
-            }
-            Err(d) => ApplyResult::failed(d),
-        }
+        converge(meta, request.planned).await
     }
 
     async fn delete(&self, meta: &Ctx, request: ApplyRequest) -> Diagnostics {
@@ -529,6 +515,19 @@ async fn signatures(
             })
         }
         other => Ok(other),
+    }
+}
+
+/// Create and update: bring the objects to the planned grant (a failed update keeps the
+/// prior state: the framework puts it back).
+async fn converge(meta: &Ctx, planned: Value) -> ApplyResult {
+    match write(meta, &planned, Mode::Named).await {
+        Ok(grant) => {
+            let mut state = planned;
+            state.set_attr("id", grant.id().into());
+            ApplyResult::ok(state)
+        }
+        Err(d) => ApplyResult::failed(d),
     }
 }
 

@@ -404,14 +404,9 @@ impl Resource<Ctx> for RolePrivilegesResource {
         write(meta, &request.planned).await
     }
 
+    /// One transaction: a failure commits nothing, and the framework keeps the prior state.
     async fn update(&self, meta: &Ctx, request: ApplyRequest) -> ApplyResult {
-        match write(meta, &request.planned).await {
-            r if r.diagnostics.has_errors() => {
-                // Nothing was committed (one transaction): the prior state still stands.
-                ApplyResult::partial(request.prior, r.diagnostics)
-            }
-            r => r,
-        }
+        write(meta, &request.planned).await
     }
 
     /// Revokes everything the role holds in the database (but what it owns).

@@ -14,9 +14,9 @@
 //!                          is stripped of it (system schemas, types and objects the grantee
 //!                          owns excepted)                               (dbre_role_privileges)
 //!     Mode::Revoke         the entries' privileges are taken away, the rest kept (destroy)
-//! Server::routine_signature(database, object_type, schema, name) -> Result<Option<String>, PgError>
-//!     what a user wrote (`add`, `add(int, int)`) → the signature the ACL snapshot uses,
-//!     `add(integer, integer)`; None when no such routine exists.
+//! Server::routine_signatures(&DatabaseAcls, &[(object_type, schema, name)]) -> Result<Signatures, PgError>
+//!     what users wrote (`add`, `add(int, int)`) → the signatures the snapshot uses,
+//!     `add(integer, integer)`; names that match no routine (or several) are left out.
 //! held_on(&DatabaseAcls, grantee_oid, &Target) -> Vec<(ObjectKey, Held)>
 //!     what the grantee holds on each object a target names (named objects that are missing
 //!     hold nothing), answered from a snapshot; routine names must already be signatures.
@@ -204,7 +204,7 @@ pub fn describe(key: &ObjectKey) -> String {
 
 /// What `grantee` holds on each object `target` names, from a snapshot. Named objects missing
 /// from it hold nothing (columns without a column ACL of their own are such); routine names must
-/// be signatures as the snapshot spells them (see [`Server::routine_signature`]).
+/// be signatures as the snapshot spells them (see [`Server::routine_signatures`]).
 pub fn held_on(acls: &DatabaseAcls, grantee: u32, target: &Target) -> Vec<(ObjectKey, Held)> {
     let major = Some(acls.major);
     match target {
@@ -569,23 +569,55 @@ impl Server {
         }))
     }
 
-    /// The signature the ACL snapshot uses (`add(integer, integer)`) for a routine as a user
-    /// wrote it: bare (`add`, which must not be overloaded) or with argument types in any
-    /// spelling PostgreSQL accepts (`add(int4,int)`). `Ok(None)`: no such routine (of that
-    /// kind: functions, procedures, or either for `Routine`).
-    pub async fn routine_signature(
+    /// The signatures `acls` spells (`add(integer, integer)`) for routines as users wrote them
+    /// (`add`, `add(int, int)`), keyed by (object type, schema, name as written), over one
+    /// connection. Names the snapshot already spells so, and names that match no routine or
+    /// several (an overloaded bare name), are left out: a reader treats them as missing, and
+    /// the write that follows says why.
+    pub async fn routine_signatures(
         &self,
-        database: &str,
-        object_type: ObjectType,
-        schema: &str,
-        name: &str,
-    ) -> Result<Option<String>, PgError> {
-        let client = self.client(database).await?;
-        routine_signature(&*client, object_type, schema, name).await
+        acls: &DatabaseAcls,
+        routines: &[(ObjectType, String, String)],
+    ) -> Result<Signatures, PgError> {
+        let mut out = Signatures::new();
+        let mut client = None;
+        for (object_type, schema, name) in routines {
+            let (object_type, schema, name) = (*object_type, schema.as_str(), name.as_str());
+            if !is_routine(object_type)
+                || acls.find(object_type, Some(schema), name, None).is_some()
+            {
+                continue;
+            }
+            if client.is_none() {
+                client = Some(self.client(&acls.database).await?);
+            }
+            let c = client.as_ref().expect("just connected");
+            match routine_signature(&**c, object_type, schema, name).await {
+                Ok(Some(sig)) => {
+                    out.insert((object_type, schema.to_owned(), name.to_owned()), sig);
+                }
+                Ok(None) | Err(PgError::Invalid(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 }
 
-/// See [`Server::routine_signature`]; on any connection to the database.
+/// (object type, schema, routine name as written) → the signature an ACL snapshot spells.
+pub type Signatures = BTreeMap<(ObjectType, String, String), String>;
+
+fn is_routine(t: ObjectType) -> bool {
+    matches!(
+        t,
+        ObjectType::Function | ObjectType::Procedure | ObjectType::Routine
+    )
+}
+
+/// The signature the ACL snapshot uses (`add(integer, integer)`) for a routine as a user
+/// wrote it: bare (`add`, which must not be overloaded) or with argument types in any
+/// spelling PostgreSQL accepts (`add(int4,int)`). `Ok(None)`: no such routine (of that kind:
+/// functions, procedures, or either for `Routine`).
 pub async fn routine_signature<C: GenericClient + Sync>(
     client: &C,
     object_type: ObjectType,
@@ -1266,9 +1298,9 @@ mod tests {
 
     /// The plugin runs engine calls in spawned tasks: the futures must be `Send`.
     #[allow(dead_code)]
-    fn futures_are_send(server: Server, info: ServerInfo) {
+    fn futures_are_send(server: Server, info: ServerInfo, acls: DatabaseAcls) {
         assert_send(&server.apply_grants("db", &info, "r", &[], Mode::Named));
-        assert_send(&server.routine_signature("db", ObjectType::Function, "s", "f"));
+        assert_send(&server.routine_signatures(&acls, &[]));
         assert_send(&server.borrow_role("r"));
     }
 

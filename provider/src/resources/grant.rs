@@ -23,7 +23,9 @@ use super::import_id;
 use super::pg_errors::pg_diag;
 use super::Ctx;
 use crate::pg::grants::held_on;
-use crate::pg::{DesiredGrant, Mode, ObjectType, PgError, Privilege, Server, ServerInfo, Target};
+use crate::pg::{
+    DatabaseAcls, DesiredGrant, Mode, ObjectType, PgError, Privilege, Server, ServerInfo, Target,
+};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
     PlanContext, Resource, Schema, Type, Value,
@@ -184,7 +186,7 @@ impl Resource<Ctx> for GrantResource {
         let Some(grantee) = acls.role_oid(&grant.role) else {
             return Ok(None); // the role is gone, and its privileges with it
         };
-        let target = signatures(server, &acls, &grant.database, grant.target.clone())
+        let target = signatures(server, &acls, grant.target.clone())
             .await
             .map_err(pg_diag)?;
         let held = held_on(&acls, grantee, &target);
@@ -481,41 +483,41 @@ fn read_privileges(
 }
 
 /// Routine names as the user wrote them → the snapshot's signatures (kept as written when
-/// they match already, or when no such routine exists).
+/// they match already, or when no one routine matches: then they read as missing).
 async fn signatures(
     server: &Server,
-    acls: &crate::pg::DatabaseAcls,
-    database: &str,
+    acls: &DatabaseAcls,
     target: Target,
 ) -> Result<Target, PgError> {
-    match target {
-        Target::Objects {
-            object_type:
-                object_type @ (ObjectType::Function | ObjectType::Procedure | ObjectType::Routine),
-            schema: Some(schema),
-            names,
-            columns,
-        } => {
-            let mut resolved = Vec::with_capacity(names.len());
-            for name in names {
-                if acls.find(object_type, Some(&schema), &name, None).is_some() {
-                    resolved.push(name);
-                    continue;
-                }
-                let sig = server
-                    .routine_signature(database, object_type, &schema, &name)
-                    .await?;
-                resolved.push(sig.unwrap_or(name));
-            }
-            Ok(Target::Objects {
-                object_type,
-                schema: Some(schema),
-                names: resolved,
-                columns,
-            })
-        }
-        other => Ok(other),
-    }
+    let Target::Objects {
+        object_type,
+        schema: Some(schema),
+        names,
+        columns,
+    } = target
+    else {
+        return Ok(target);
+    };
+    let wanted: Vec<(ObjectType, String, String)> = names
+        .iter()
+        .map(|n| (object_type, schema.clone(), n.clone()))
+        .collect();
+    let found = server.routine_signatures(acls, &wanted).await?;
+    let names = names
+        .into_iter()
+        .map(|n| {
+            found
+                .get(&(object_type, schema.clone(), n.clone()))
+                .cloned()
+                .unwrap_or(n)
+        })
+        .collect();
+    Ok(Target::Objects {
+        object_type,
+        schema: Some(schema),
+        names,
+        columns,
+    })
 }
 
 /// Create and update: bring the objects to the planned grant (a failed update keeps the

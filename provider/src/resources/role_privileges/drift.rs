@@ -6,56 +6,32 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{check_block, strings};
 use crate::pg::acl::DatabaseAcls;
-use crate::pg::grants::{self, held_on};
+use crate::pg::grants::{self, held_on, Signatures};
 use crate::pg::privileges::{self, ObjectType, Privilege};
 use crate::pg::{Held, PgError, Server};
 use crate::resources::grant_attrs::privilege_list;
 use crate::tf::{AttrPath, Diagnostics, Value};
 
-/// (object type, schema, name as written) → the snapshot's signature, for routine names the
-/// snapshot does not spell the same way (`add`, `add(int, int)`); one lookup per such name.
-pub type Signatures = BTreeMap<(ObjectType, String, String), String>;
-
+/// The routine names the blocks write, as the snapshot spells them (one lookup per name it
+/// does not spell so already).
 pub async fn routine_signatures(
     server: &Server,
-    database: &str,
     acls: &DatabaseAcls,
     blocks: &[Value],
 ) -> Result<Signatures, PgError> {
-    let mut out = Signatures::new();
-    let mut client = None;
+    let mut wanted: Vec<(ObjectType, String, String)> = Vec::new();
     for block in blocks {
-        let Some(t) = block
+        let object_type = block
             .attr("object_type")
             .as_str()
-            .and_then(ObjectType::parse)
-        else {
-            continue;
-        };
-        if !matches!(
-            t,
-            ObjectType::Function | ObjectType::Procedure | ObjectType::Routine
-        ) {
-            continue;
-        }
-        let Some(schema) = block.attr("schema").as_str() else {
-            continue;
-        };
-        for name in strings(block.attr("objects")).unwrap_or_default() {
-            if acls.find(t, Some(schema), &name, None).is_some() {
-                continue;
-            }
-            if client.is_none() {
-                client = Some(server.client(database).await?);
-            }
-            let c = client.as_ref().expect("just connected");
-            // A name that matches nothing (or several) reads as missing: the plan then shows it.
-            if let Ok(Some(sig)) = grants::routine_signature(&**c, t, schema, &name).await {
-                out.insert((t, schema.to_owned(), name), sig);
+            .and_then(ObjectType::parse);
+        if let (Some(t), Some(schema)) = (object_type, block.attr("schema").as_str()) {
+            for name in strings(block.attr("objects")).unwrap_or_default() {
+                wanted.push((t, schema.to_owned(), name));
             }
         }
     }
-    Ok(out)
+    server.routine_signatures(acls, &wanted).await
 }
 
 /// The `grant` blocks as the database has them, given the blocks in state (see the module

@@ -390,7 +390,7 @@ impl Resource<Ctx> for RolePrivilegesResource {
             return Ok(None); // the role is gone, and with it everything it held
         };
         let blocks = state.attr("grant").as_elements().unwrap_or_default();
-        let signatures = drift::routine_signatures(server, database, &acls, blocks)
+        let signatures = drift::routine_signatures(server, &acls, blocks)
             .await
             .map_err(pg_diag)?;
         let grant = drift::read_blocks(&acls, grantee, database, blocks, &signatures);

@@ -124,43 +124,49 @@ impl Membership {
 /// The predefined roles that grant privileges on objects without any ACL entry.
 const PREDEFINED: [&str; 3] = ["pg_read_all_data", "pg_write_all_data", "pg_maintain"];
 
-/// PG15: an edge counts when the member has `rolinherit`. `$1`: the role's name.
-const CLOSURE_SQL_15: &str = "\
-WITH RECURSIVE edges(member, granted) AS (
+/// The closure query around a version's `edges(member, granted)` rows: the roles `$1` reaches
+/// through them, whether it is superuser, and which of the roles `$2` the closure holds.
+macro_rules! closure_sql {
+    ($edges:literal) => {
+        concat!(
+            "WITH RECURSIVE edges(member, granted) AS (",
+            $edges,
+            "), closure(oid) AS (
+    SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = $1
+  UNION
+    SELECT e.granted FROM closure c JOIN edges e ON e.member = c.oid
+)
+SELECT r.oid, r.rolsuper,
+       ARRAY(SELECT c.oid FROM closure c ORDER BY 1),
+       ARRAY(SELECT g.rolname::text FROM closure c JOIN pg_catalog.pg_roles g ON g.oid = c.oid
+             WHERE g.rolname = ANY($2::text[]) ORDER BY 1)
+FROM pg_catalog.pg_roles r WHERE r.rolname = $1"
+        )
+    };
+}
+
+/// PG15: an edge counts when the member has `rolinherit` (the database owner is a member of
+/// `pg_database_owner` on the same terms).
+const CLOSURE_SQL_15: &str = closure_sql!(
+    "
     SELECT m.member, m.roleid FROM pg_catalog.pg_auth_members m
     JOIN pg_catalog.pg_roles r ON r.oid = m.member WHERE r.rolinherit
   UNION ALL
     SELECT d.datdba, 'pg_database_owner'::regrole::oid FROM pg_catalog.pg_database d
     JOIN pg_catalog.pg_roles r ON r.oid = d.datdba
     WHERE d.datname = pg_catalog.current_database() AND r.rolinherit
-), closure(oid) AS (
-    SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = $1
-  UNION
-    SELECT e.granted FROM closure c JOIN edges e ON e.member = c.oid
-)
-SELECT r.oid, r.rolsuper,
-       ARRAY(SELECT c.oid FROM closure c ORDER BY 1),
-       ARRAY(SELECT g.rolname::text FROM closure c JOIN pg_catalog.pg_roles g ON g.oid = c.oid
-             WHERE g.rolname = ANY($2::text[]) ORDER BY 1)
-FROM pg_catalog.pg_roles r WHERE r.rolname = $1";
+"
+);
 
 /// PG16+: an edge counts when that grant's `inherit_option` is set.
-const CLOSURE_SQL_16: &str = "\
-WITH RECURSIVE edges(member, granted) AS (
+const CLOSURE_SQL_16: &str = closure_sql!(
+    "
     SELECT m.member, m.roleid FROM pg_catalog.pg_auth_members m WHERE m.inherit_option
   UNION ALL
     SELECT d.datdba, 'pg_database_owner'::regrole::oid FROM pg_catalog.pg_database d
     WHERE d.datname = pg_catalog.current_database()
-), closure(oid) AS (
-    SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = $1
-  UNION
-    SELECT e.granted FROM closure c JOIN edges e ON e.member = c.oid
-)
-SELECT r.oid, r.rolsuper,
-       ARRAY(SELECT c.oid FROM closure c ORDER BY 1),
-       ARRAY(SELECT g.rolname::text FROM closure c JOIN pg_catalog.pg_roles g ON g.oid = c.oid
-             WHERE g.rolname = ANY($2::text[]) ORDER BY 1)
-FROM pg_catalog.pg_roles r WHERE r.rolname = $1";
+"
+);
 
 /// The membership closure of role `name` as seen from the database `client` is connected to
 /// (which matters for `pg_database_owner`). `"PUBLIC"` (any case) is [`Membership::public`]

@@ -20,8 +20,9 @@ use super::grant_attrs::{
     string_list as list, OBJECT_TYPES,
 };
 use super::import_id;
-use super::pg_errors::pg_diag;
+use super::pg_errors::{diagnostic, pg_diag};
 use super::Ctx;
+use crate::pg::error::sqlstate;
 use crate::pg::grants::held_on;
 use crate::pg::{
     DatabaseAcls, DesiredGrant, Mode, ObjectType, PgError, Privilege, Server, ServerInfo, Target,
@@ -547,8 +548,31 @@ async fn write(meta: &Ctx, v: &Value, mode: Mode) -> Result<Grant, Diagnostics> 
     server
         .apply_grants(&grant.database, info, &grant.role, &[entry], mode)
         .await
-        .map_err(pg_diag)?;
+        .map_err(|e| Diagnostics::from(diagnostic(&e, apply_path(&e, &grant))))?;
     Ok(grant)
+}
+
+/// The attribute an apply-time error is about, when it names one: the grantee, the database,
+/// or an object the grant names that does not exist (none can be checked at plan: the same
+/// apply may create them).
+fn apply_path(err: &PgError, grant: &Grant) -> Option<AttrPath> {
+    let attr = match err {
+        PgError::Invalid(m) if m.starts_with("role \"") && m.ends_with(" does not exist") => "role",
+        PgError::Invalid(m) if m.ends_with(" does not exist") => {
+            match (grant.object_type, grant.objects.is_empty()) {
+                (ObjectType::Schema, true) => "schema",
+                _ => "objects",
+            }
+        }
+        PgError::Connect {
+            database, message, ..
+        } if *database == grant.database && message.contains("does not exist") => "database",
+        PgError::Query {
+            code: Some(code), ..
+        } if code == sqlstate::UNDEFINED_COLUMN => "columns",
+        _ => return None,
+    };
+    Some(AttrPath::attr(attr))
 }
 
 fn invalid(path: AttrPath, message: String) -> Diagnostics {
@@ -659,5 +683,35 @@ mod tests {
             err.0[0].path,
             Some(AttrPath::attr("privileges").then_index(1))
         );
+    }
+
+    #[test]
+    fn apply_errors_point_at_the_attribute_they_are_about() {
+        let v = grant(&[
+            ("database", "app".into()),
+            ("role", "r".into()),
+            ("object_type", "table".into()),
+            ("schema", "s".into()),
+            ("objects", list(&["t".into()])),
+        ]);
+        let g = Grant::from_value(&v).unwrap();
+        let path = |e: PgError| apply_path(&e, &g);
+        assert_eq!(
+            path(PgError::invalid("role \"r\" does not exist")),
+            Some(AttrPath::attr("role"))
+        );
+        assert_eq!(
+            path(PgError::invalid("table \"s\".\"t\" does not exist")),
+            Some(AttrPath::attr("objects"))
+        );
+        assert_eq!(
+            path(PgError::Query {
+                context: "changing privileges".into(),
+                code: Some(sqlstate::UNDEFINED_COLUMN.into()),
+                message: "column \"x\" does not exist".into(),
+            }),
+            Some(AttrPath::attr("columns"))
+        );
+        assert_eq!(path(PgError::invalid("something else")), None);
     }
 }

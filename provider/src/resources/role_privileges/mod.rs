@@ -47,8 +47,8 @@ pub fn schema() -> Schema {
                 "Every privilege one role (or PUBLIC) holds in one database, as a list of grant \
                  blocks. Authoritative: privileges the role holds that no block lists are \
                  revoked (outside the system schemas; types and the objects the role owns are \
-                 left alone). Import id: \"<database>/<role>\" (write %2F for a \"/\" and %25 \
-                 for a \"%\" inside a name).",
+                 left alone). Import id: \"<database>/<role>\" (write %2F for a \"/\", %2C for \
+                 a \",\" and %25 for a \"%\" inside a name, as every dbre import id).",
             )
             .attribute(
                 Attribute::string("id")

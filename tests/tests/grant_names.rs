@@ -4,6 +4,7 @@
 //! create, "No changes", import by an escaped id, and destroy.
 
 mod grant_support;
+mod support;
 
 use anyhow::Result;
 use dbre_e2e::{quote_ident, PgServer};

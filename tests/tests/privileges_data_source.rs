@@ -94,16 +94,7 @@ fn server_answers(app: &ConnInfo, role: &str) -> Result<BTreeSet<String>> {
            unnest(ARRAY['CREATE','CONNECT','TEMPORARY']) p
            WHERE d.datname = current_database() AND has_database_privilege({who}, d.oid, p)"
     );
-    Ok(app
-        .psql(&sql)?
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .map(Option::unwrap_or_default)
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect())
+    rows(app, &sql)
 }
 
 /// The same facts from the data source's `objects`.

@@ -42,16 +42,7 @@ fn held(conn: &ConnInfo, role: &str) -> Result<BTreeSet<String>> {
          FROM objs o, aclexplode(o.acl) a JOIN pg_roles r ON r.oid = a.grantee
          WHERE r.rolname = {who}"
     );
-    Ok(conn
-        .psql(&sql)?
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .map(Option::unwrap_or_default)
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect())
+    rows(conn, &sql)
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {

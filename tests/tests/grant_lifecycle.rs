@@ -164,6 +164,16 @@ fn lifecycle(pg: &PgServer, login: &ConnInfo) -> Result<()> {
         "0"
     );
 
+    // A dropped database took the grants with it: the plan creates them again (a refresh
+    // error before), and destroy succeeds.
+    tf.apply(&[])?;
+    pg.superuser().execute("DROP DATABASE app")?;
+    let plan = tf.assert_changes()?;
+    assert!(
+        plan.stdout.contains("5 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    tf.destroy(&[])?;
     Ok(())
 }
 

@@ -466,6 +466,24 @@ impl Server {
             .await
     }
 
+    /// [`Server::database_acls`], or `None` when the database does not exist (any more): every
+    /// privilege in it went with it, so resources read as gone and destroy has nothing to do.
+    pub async fn database_acls_unless_gone(
+        &self,
+        database: &str,
+        major: i32,
+    ) -> Result<Option<Arc<DatabaseAcls>>, PgError> {
+        match self.database_acls(database, major).await {
+            Ok(acls) => Ok(Some(acls)),
+            Err(PgError::Connect { message, .. })
+                if message.contains(&format!("database \"{database}\" does not exist")) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Forgets the cached ACLs of `database`: call after every change to its privileges.
     pub fn invalidate_acls(&self, database: &str) {
         self.acl_cache().invalidate(&database.to_owned());

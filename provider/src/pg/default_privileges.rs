@@ -432,16 +432,11 @@ impl Server {
         key: &DefaultPrivilegesKey,
         major: i32,
     ) -> Result<Option<Held>, PgError> {
-        match self.database_acls(&key.database, major).await {
-            Ok(acls) => Ok(acls.default_privileges(key)),
-            // The database is gone, and its default privileges with it.
-            Err(PgError::Connect { message, .. })
-                if message.contains(&format!("database \"{}\" does not exist", key.database)) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        // A database that is gone took its default privileges with it.
+        Ok(self
+            .database_acls_unless_gone(&key.database, major)
+            .await?
+            .and_then(|acls| acls.default_privileges(key)))
     }
 
     /// Brings the grantee's entry to `target`: under the row's lock, reads it fresh, runs the

@@ -180,10 +180,13 @@ impl Resource<Ctx> for GrantResource {
         };
         let info = meta.info()?;
         let grant = Grant::from_value(state).map_err(|(path, m)| invalid(path, m))?;
-        let acls = server
-            .database_acls(&grant.database, info.major())
+        let Some(acls) = server
+            .database_acls_unless_gone(&grant.database, info.major())
             .await
-            .map_err(pg_diag)?;
+            .map_err(pg_diag)?
+        else {
+            return Ok(None); // the database is gone, and its privileges with it
+        };
         let Some(grantee) = acls.role_oid(&grant.role) else {
             return Ok(None); // the role is gone, and its privileges with it
         };
@@ -224,6 +227,19 @@ impl Resource<Ctx> for GrantResource {
     }
 
     async fn delete(&self, meta: &Ctx, request: ApplyRequest) -> Diagnostics {
+        // A database that is gone holds nothing to take away.
+        if let (Ok(server), Ok(info), Some(database)) = (
+            meta.server(),
+            meta.info(),
+            request.prior.attr("database").as_str(),
+        ) {
+            if let Ok(None) = server
+                .database_acls_unless_gone(database, info.major())
+                .await
+            {
+                return Diagnostics::new();
+            }
+        }
         match write(meta, &request.prior, Mode::Revoke).await {
             Ok(_) => Diagnostics::new(),
             Err(d) => d,

@@ -26,10 +26,9 @@ use super::grant_attrs::{self, is_public, resolve_at, OBJECT_TYPES};
 use super::import_id;
 use super::pg_errors::{diagnostic, pg_diag};
 use super::Ctx;
-use crate::pg::acl::DatabaseAcls;
 use crate::pg::grants::{DesiredGrant, Mode, Target};
 use crate::pg::privileges::{ObjectType, Privilege};
-use crate::pg::{PgError, Server, ServerInfo};
+use crate::pg::ServerInfo;
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
     Nesting, PlanContext, Resource, Schema, Type, Value,
@@ -380,7 +379,8 @@ impl Resource<Ctx> for RolePrivilegesResource {
         else {
             return Ok(None);
         };
-        let Some(acls) = acls_unless_gone(server, database, info.major())
+        let Some(acls) = server
+            .database_acls_unless_gone(database, info.major())
             .await
             .map_err(pg_diag)?
         else {
@@ -423,7 +423,10 @@ impl Resource<Ctx> for RolePrivilegesResource {
         };
         // A role that is gone holds nothing (asked fresh: the snapshot may predate a DROP).
         server.invalidate_acls(database);
-        match acls_unless_gone(server, database, info.major()).await {
+        match server
+            .database_acls_unless_gone(database, info.major())
+            .await
+        {
             Ok(None) => return Diagnostics::new(), // the database is gone
             Ok(Some(acls)) if acls.role_oid(role).is_none() => return Diagnostics::new(),
             Err(e) => return pg_diag(e),
@@ -465,23 +468,6 @@ impl Resource<Ctx> for RolePrivilegesResource {
             ("database", Value::from(database)),
             ("role", Value::from(role)),
         ])))
-    }
-}
-
-/// The database's ACL snapshot; `None` when the database no longer exists.
-async fn acls_unless_gone(
-    server: &Server,
-    database: &str,
-    major: i32,
-) -> Result<Option<std::sync::Arc<DatabaseAcls>>, PgError> {
-    match server.database_acls(database, major).await {
-        Ok(acls) => Ok(Some(acls)),
-        Err(PgError::Connect { message, .. })
-            if message.contains(&format!("database \"{database}\" does not exist")) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(e),
     }
 }
 

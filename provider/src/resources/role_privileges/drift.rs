@@ -259,6 +259,7 @@ fn spelled_as_written(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::block;
     use super::*;
     use crate::pg::acl::{Acl, AclEntry, ObjectAcl};
     use std::collections::HashMap;
@@ -296,18 +297,6 @@ mod tests {
             Vec::new(),
             HashMap::from([(OWNER, "owner".into()), (APP, "app".into())]),
         )
-    }
-
-    fn block(objects: &[&str], privileges: &[&str], wgo: bool) -> Value {
-        let list = |v: &[&str]| Value::List(v.iter().map(|s| Value::from(*s)).collect());
-        Value::object([
-            ("object_type", Value::from("table")),
-            ("schema", Value::from("s")),
-            ("objects", list(objects)),
-            ("columns", Value::Null),
-            ("privileges", list(privileges)),
-            ("with_grant_option", Value::Bool(wgo)),
-        ])
     }
 
     fn read(acls: &DatabaseAcls, blocks: &[Value]) -> Vec<Value> {

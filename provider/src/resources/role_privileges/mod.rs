@@ -503,7 +503,8 @@ async fn write(meta: &Ctx, planned: &Value) -> ApplyResult {
 mod tests {
     use super::*;
 
-    fn block(objects: &[&str], privileges: &[&str], wgo: bool) -> Value {
+    /// A table block in schema `s` (the drift tests use it too).
+    pub(super) fn block(objects: &[&str], privileges: &[&str], wgo: bool) -> Value {
         let list = |v: &[&str]| Value::List(v.iter().map(|s| Value::from(*s)).collect());
         Value::object([
             ("object_type", Value::from("table")),

@@ -206,46 +206,82 @@ pub fn describe(key: &ObjectKey) -> String {
 /// from it hold nothing (columns without a column ACL of their own are such); routine names must
 /// be signatures as the snapshot spells them (see [`Server::routine_signatures`]).
 pub fn held_on(acls: &DatabaseAcls, grantee: u32, target: &Target) -> Vec<(ObjectKey, Held)> {
-    let major = Some(acls.major);
-    match target {
+    covered(acls, target)
+        .into_iter()
+        .map(|c| match c {
+            Covered::Found(o) => (key_of(o), o.held_by(grantee, Some(acls.major))),
+            Covered::BareColumn(table, column) => (
+                (
+                    ObjectType::Column,
+                    table.schema.clone(),
+                    table.name.clone(),
+                    Some(column.to_owned()),
+                ),
+                Held::default(),
+            ),
+            Covered::Missing(key) => (key, Held::default()),
+        })
+        .collect()
+}
+
+/// One object a target covers, as a snapshot has it.
+enum Covered<'a> {
+    Found(&'a ObjectAcl),
+    /// A column with no ACL of its own (so not in the snapshot) of this table.
+    BareColumn(&'a ObjectAcl, &'a str),
+    /// Named by the target but not in the snapshot; for columns, one per column of the missing
+    /// table.
+    Missing(ObjectKey),
+}
+
+/// What `target` covers in `acls`, in its order: the one walk behind reads ([`held_on`]) and
+/// writes (`plan_objects`). Routine names must already be signatures as the snapshot spells
+/// them.
+fn covered<'a>(acls: &'a DatabaseAcls, target: &'a Target) -> Vec<Covered<'a>> {
+    let (object_type, schema, names, columns) = match target {
         Target::AllInSchema {
             object_type,
             schema,
-        } => acls
-            .objects_of(*object_type, Some(schema))
-            .map(|o| (key_of(o), o.held_by(grantee, major)))
-            .collect(),
+        } => {
+            return acls
+                .objects_of(*object_type, Some(schema))
+                .map(Covered::Found)
+                .collect()
+        }
         Target::Objects {
             object_type,
             schema,
             names,
             columns,
-        } => {
-            let mut out = Vec::new();
-            for name in names {
-                let cols: Vec<Option<&str>> = if *object_type == ObjectType::Column {
-                    columns.iter().map(|c| Some(c.as_str())).collect()
-                } else {
-                    vec![None]
-                };
-                for col in cols {
-                    match acls.find(*object_type, schema.as_deref(), name, col) {
-                        Some(o) => out.push((key_of(o), o.held_by(grantee, major))),
-                        None => out.push((
-                            (
-                                *object_type,
-                                schema.clone(),
-                                name.clone(),
-                                col.map(str::to_owned),
-                            ),
-                            Held::default(),
-                        )),
-                    }
-                }
-            }
-            out
+        } => (*object_type, schema, names, columns),
+    };
+    let mut out = Vec::new();
+    for name in names {
+        if object_type != ObjectType::Column {
+            out.push(
+                match acls.find(object_type, schema.as_deref(), name, None) {
+                    Some(o) => Covered::Found(o),
+                    None => Covered::Missing((object_type, schema.clone(), name.clone(), None)),
+                },
+            );
+            continue;
+        }
+        let table = acls.find(ObjectType::Table, schema.as_deref(), name, None);
+        for column in columns {
+            let own = acls.find(ObjectType::Column, schema.as_deref(), name, Some(column));
+            out.push(match (own, table) {
+                (Some(o), _) => Covered::Found(o),
+                (None, Some(table)) => Covered::BareColumn(table, column),
+                (None, None) => Covered::Missing((
+                    ObjectType::Column,
+                    schema.clone(),
+                    name.clone(),
+                    Some(column.clone()),
+                )),
+            });
         }
     }
+    out
 }
 
 /// The desired state of one object: privileges, and the subset WITH GRANT OPTION.
@@ -887,63 +923,32 @@ fn plan_objects(
 ) -> Result<BTreeMap<ObjectKey, (ObjectAcl, Want)>, PgError> {
     let mut plan: BTreeMap<ObjectKey, (ObjectAcl, Want)> = BTreeMap::new();
     for e in entries {
-        let objects: Vec<ObjectAcl> = match &e.target {
-            Target::AllInSchema {
-                object_type,
-                schema,
-            } => acls
-                .objects_of(*object_type, Some(schema))
-                // Authoritative: the grantee's own objects are its own, not grants.
-                .filter(|o| mode != Mode::Authoritative || o.owner != grantee)
-                .cloned()
-                .collect(),
-            Target::Objects {
-                object_type,
-                schema,
-                names,
-                columns,
-            } => {
-                let mut found = Vec::new();
-                for name in names {
-                    let lookup_type = if *object_type == ObjectType::Column {
+        let mut objects: Vec<ObjectAcl> = Vec::new();
+        for c in covered(acls, &e.target) {
+            match c {
+                Covered::Found(o) => objects.push(o.clone()),
+                Covered::BareColumn(table, column) => objects.push(ObjectAcl {
+                    object_type: ObjectType::Column,
+                    column: Some(column.to_owned()),
+                    acl: Acl::Default,
+                    ..table.clone()
+                }),
+                // Gone: nothing left to take away.
+                Covered::Missing(_) if mode == Mode::Revoke => {}
+                Covered::Missing((t, schema, name, column)) => {
+                    let t = if column.is_some() {
                         ObjectType::Table
                     } else {
-                        *object_type
+                        t
                     };
-                    if mode == Mode::Revoke
-                        && acls
-                            .find(lookup_type, schema.as_deref(), name, None)
-                            .is_none()
-                    {
-                        continue; // gone: nothing left to take away
-                    }
-                    if *object_type == ObjectType::Column {
-                        let table = acls
-                            .find(ObjectType::Table, schema.as_deref(), name, None)
-                            .ok_or_else(|| missing(ObjectType::Table, schema, name))?;
-                        for c in columns {
-                            // A column without an ACL of its own is not in the snapshot.
-                            let col = acls
-                                .find(ObjectType::Column, schema.as_deref(), name, Some(c))
-                                .cloned()
-                                .unwrap_or_else(|| ObjectAcl {
-                                    object_type: ObjectType::Column,
-                                    column: Some(c.clone()),
-                                    acl: Acl::Default,
-                                    ..table.clone()
-                                });
-                            found.push(col);
-                        }
-                    } else {
-                        let o = acls
-                            .find(*object_type, schema.as_deref(), name, None)
-                            .ok_or_else(|| missing(*object_type, schema, name))?;
-                        found.push(o.clone());
-                    }
+                    return Err(missing(t, &schema, &name));
                 }
-                found
             }
-        };
+        }
+        if mode == Mode::Authoritative && !is_named(&e.target) {
+            // Every object in a schema: the grantee's own objects are its own, not grants.
+            objects.retain(|o| o.owner != grantee);
+        }
         for o in objects {
             let want = &mut plan
                 .entry(key_of(&o))

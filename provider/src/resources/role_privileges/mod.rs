@@ -26,9 +26,9 @@ use super::grant_attrs::{self, is_public, resolve_at, OBJECT_TYPES};
 use super::import_id;
 use super::pg_errors::{diagnostic, pg_diag};
 use super::Ctx;
-use crate::pg::grants::{DesiredGrant, Mode, Target};
+use crate::pg::grants::{self, DesiredGrant, Mode, Target};
 use crate::pg::privileges::{ObjectType, Privilege};
-use crate::pg::ServerInfo;
+use crate::pg::{PgError, ServerInfo};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
     Nesting, PlanContext, Resource, Schema, Type, Value,
@@ -495,8 +495,32 @@ async fn write(meta: &Ctx, planned: &Value) -> ApplyResult {
             state.set_attr("id", Value::from(id_of(database, role)));
             ApplyResult::ok(state)
         }
-        Err(e) => ApplyResult::failed(diagnostic(&e, None)),
+        Err(e) => ApplyResult::failed(diagnostic(&e, apply_path(&e, &entries))),
     }
+}
+
+/// The attribute an apply-time error is about, when it names one: the role, or the `objects`
+/// of the first block naming an object that does not exist (the engine's message names it as
+/// [`grants::describe`] does).
+fn apply_path(err: &PgError, entries: &[Entry]) -> Option<AttrPath> {
+    let PgError::Invalid(message) = err else {
+        return None;
+    };
+    let what = message.strip_suffix(" does not exist")?;
+    if what.starts_with("role \"") {
+        return Some(AttrPath::attr("role"));
+    }
+    let names_it = |e: &Entry| {
+        let t = match e.object_type {
+            ObjectType::Column => ObjectType::Table,
+            t => t,
+        };
+        e.objects
+            .iter()
+            .any(|name| what == grants::describe(&(t, e.schema.clone(), name.clone(), None)))
+    };
+    let i = entries.iter().position(names_it)?;
+    Some(AttrPath::attr("grant").then_index(i).then_attr("objects"))
 }
 
 #[cfg(test)]
@@ -556,5 +580,25 @@ mod tests {
             .map(|d| d.path.as_ref().unwrap().to_string())
             .collect();
         assert_eq!(paths, ["grant[2].objects", "grant[2].columns"]);
+    }
+
+    #[test]
+    fn apply_errors_point_at_the_block_naming_the_missing_object() {
+        let mut diags = Diagnostics::new();
+        let path = AttrPath::root();
+        let entries: Vec<Entry> = [
+            block(&["t1"], &["SELECT"], false),
+            block(&["t/2"], &["SELECT"], false),
+        ]
+        .iter()
+        .map(|b| check_block(b, &path, Some("db"), false, Some(15), &mut diags).unwrap())
+        .collect();
+        let at = |m: &str| apply_path(&PgError::invalid(m), &entries).map(|p| p.to_string());
+        assert_eq!(
+            at("table \"s\".\"t/2\" does not exist").as_deref(),
+            Some("grant[1].objects")
+        );
+        assert_eq!(at("role \"r\" does not exist").as_deref(), Some("role"));
+        assert_eq!(at("table \"s\".\"t3\" does not exist"), None);
     }
 }

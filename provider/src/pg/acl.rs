@@ -70,6 +70,26 @@ pub struct Held {
     pub grantors: BTreeSet<u32>,
 }
 
+impl Held {
+    /// What to GRANT so that this covers `privileges`, the subset `grantable` WITH GRANT OPTION:
+    /// (to grant WITH GRANT OPTION, to grant plainly). A privilege held without the option but
+    /// wanted with it is granted again WITH GRANT OPTION. (Revokes depend on who granted what,
+    /// so each writer computes them itself.)
+    pub fn to_grant(
+        &self,
+        privileges: &BTreeSet<Privilege>,
+        grantable: &BTreeSet<Privilege>,
+    ) -> (BTreeSet<Privilege>, BTreeSet<Privilege>) {
+        let with_option = grantable.difference(&self.grantable).copied().collect();
+        let plain = privileges
+            .iter()
+            .filter(|p| !grantable.contains(p) && !self.privileges.contains(p))
+            .copied()
+            .collect();
+        (with_option, plain)
+    }
+}
+
 impl ObjectAcl {
     /// The ACL's entries, with the built-in default spelled out.
     pub fn entries(&self, major: Option<i32>) -> Vec<AclEntry> {

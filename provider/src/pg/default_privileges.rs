@@ -288,23 +288,13 @@ pub fn statements(
             list(&revoke_option)
         ));
     }
-    let grant_with_option: BTreeSet<Privilege> = target
-        .grantable
-        .difference(&held.grantable)
-        .copied()
-        .collect();
+    let (grant_with_option, grant) = held.to_grant(&target.privileges, &target.grantable);
     if !grant_with_option.is_empty() {
         out.push(format!(
             "{prefix} GRANT {} ON {on} TO {grantee} WITH GRANT OPTION",
             list(&grant_with_option)
         ));
     }
-    let grant: BTreeSet<Privilege> = target
-        .privileges
-        .iter()
-        .filter(|p| !target.grantable.contains(p) && !held.privileges.contains(p))
-        .copied()
-        .collect();
     if !grant.is_empty() {
         out.push(format!(
             "{prefix} GRANT {} ON {on} TO {grantee}",

@@ -1024,22 +1024,16 @@ fn diff(
         .into_iter()
         .map(|((a, g), ps)| (a, g, ps.into_iter().collect()))
         .collect();
-    let with_option: Vec<Privilege> = want
-        .grantable
-        .difference(&held.grantable)
-        .copied()
-        .collect();
+    let (with_option, plain) = held.to_grant(&want.privileges, &want.grantable);
     if !with_option.is_empty() {
-        out.push((Action::GrantWithOption, None, with_option));
+        out.push((
+            Action::GrantWithOption,
+            None,
+            with_option.into_iter().collect(),
+        ));
     }
-    let plain: Vec<Privilege> = want
-        .privileges
-        .iter()
-        .filter(|p| !want.grantable.contains(p) && !held.privileges.contains(p))
-        .copied()
-        .collect();
     if !plain.is_empty() {
-        out.push((Action::Grant, None, plain));
+        out.push((Action::Grant, None, plain.into_iter().collect()));
     }
     out
 }

@@ -650,6 +650,13 @@ fn is_routine(t: ObjectType) -> bool {
     )
 }
 
+/// The select list of a routine's signature as ACL snapshots spell it, `add(integer, integer)`.
+macro_rules! signature_select {
+    () => {
+        "SELECT p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'"
+    };
+}
+
 /// The signature the ACL snapshot uses (`add(integer, integer)`) for a routine as a user
 /// wrote it: bare (`add`, which must not be overloaded) or with argument types in any
 /// spelling PostgreSQL accepts (`add(int4,int)`). `Ok(None)`: no such routine (of that kind:
@@ -666,7 +673,6 @@ pub async fn routine_signature<C: GenericClient + Sync>(
         _ => "fwap",
     };
     let context = || format!("looking up routine {schema:?}.{name:?}");
-    let signature_sql = "p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'";
     // A signature: the server parses each argument type (any spelling it accepts, given to
     // to_regtype as a VALUE, never part of a statement) and we match the routines of that name
     // by their argument type oids. Reading the catalog needs no privilege on the schema
@@ -675,8 +681,9 @@ pub async fn routine_signature<C: GenericClient + Sync>(
         let args = split_args(args);
         let row = client
             .query_typed(
-                &format!(
-                    "SELECT {signature_sql} FROM pg_catalog.pg_proc p \
+                concat!(
+                    signature_select!(),
+                    " FROM pg_catalog.pg_proc p \
                      JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
                      WHERE n.nspname = $1::text AND p.proname = $2::text \
                        AND strpos($3::text, p.prokind::text) > 0 \
@@ -702,8 +709,9 @@ pub async fn routine_signature<C: GenericClient + Sync>(
     // Bare name (or a name that merely contains parentheses).
     let rows = client
         .query_typed(
-            &format!(
-                "SELECT {signature_sql} FROM pg_catalog.pg_proc p \
+            concat!(
+                signature_select!(),
+                " FROM pg_catalog.pg_proc p \
                  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
                  WHERE n.nspname = $1::text AND p.proname = $2::text \
                    AND strpos($3::text, p.prokind::text) > 0 ORDER BY 1"

@@ -650,10 +650,15 @@ fn is_routine(t: ObjectType) -> bool {
     )
 }
 
-/// The select list of a routine's signature as ACL snapshots spell it, `add(integer, integer)`.
-macro_rules! signature_select {
+/// The signatures (as ACL snapshots spell them, `add(integer, integer)`) of the routines named
+/// `$2` in schema `$1` whose kind (`prokind`) is one of the letters in `$3`.
+macro_rules! routines_named {
     () => {
-        "SELECT p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'"
+        "SELECT p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' \
+         FROM pg_catalog.pg_proc p \
+         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = $1::text AND p.proname = $2::text \
+           AND strpos($3::text, p.prokind::text) > 0"
     };
 }
 
@@ -682,12 +687,8 @@ pub async fn routine_signature<C: GenericClient + Sync>(
         let row = client
             .query_typed(
                 concat!(
-                    signature_select!(),
-                    " FROM pg_catalog.pg_proc p \
-                     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
-                     WHERE n.nspname = $1::text AND p.proname = $2::text \
-                       AND strpos($3::text, p.prokind::text) > 0 \
-                       AND pg_catalog.array_to_string(p.proargtypes::pg_catalog.oid[], ',') \
+                    routines_named!(),
+                    " AND pg_catalog.array_to_string(p.proargtypes::pg_catalog.oid[], ',') \
                          = pg_catalog.array_to_string(ARRAY(\
                            SELECT pg_catalog.to_regtype(u.t)::pg_catalog.oid \
                            FROM unnest($4::text[]) WITH ORDINALITY AS u(t, i) ORDER BY u.i), \
@@ -709,13 +710,7 @@ pub async fn routine_signature<C: GenericClient + Sync>(
     // Bare name (or a name that merely contains parentheses).
     let rows = client
         .query_typed(
-            concat!(
-                signature_select!(),
-                " FROM pg_catalog.pg_proc p \
-                 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
-                 WHERE n.nspname = $1::text AND p.proname = $2::text \
-                   AND strpos($3::text, p.prokind::text) > 0 ORDER BY 1"
-            ),
+            concat!(routines_named!(), " ORDER BY 1"),
             &[
                 (&schema, Type::TEXT),
                 (&name, Type::TEXT),

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 
 use super::grant_attrs::{
-    is_public, keep_prior_spelling, names as strings, read_grant_option, resolve_at, spelled_like,
-    string_list as list, OBJECT_TYPES,
+    self, is_public, keep_prior_spelling, read_grant_option, resolve_at, spelled_like, string_list,
+    OBJECT_TYPES,
 };
 use super::import_id;
 use super::pg_errors::{diagnostic, pg_diag};
@@ -275,8 +275,8 @@ impl Resource<Ctx> for GrantResource {
                     Value::from(schema)
                 },
             ),
-            ("objects", list(&fields.list(4).map_err(bad)?)),
-            ("columns", list(&fields.list(5).map_err(bad)?)),
+            ("objects", string_list(&fields.list(4).map_err(bad)?)),
+            ("columns", string_list(&fields.list(5).map_err(bad)?)),
             ("privileges", Value::Null),
             ("with_grant_option", Value::Null),
             ("id", Value::from(id)),
@@ -313,8 +313,8 @@ impl Grant {
             )
         })?;
         let schema = v.attr("schema").as_str().map(str::to_owned);
-        let objects = strings(v.attr("objects")).unwrap_or_default();
-        let columns = strings(v.attr("columns")).unwrap_or_default();
+        let objects = grant_attrs::names(v.attr("objects")).unwrap_or_default();
+        let columns = grant_attrs::names(v.attr("columns")).unwrap_or_default();
         let database = text("database");
         let target = match object_type {
             ObjectType::Database => Target::Objects {
@@ -652,7 +652,7 @@ mod tests {
             ("role", "r".into()),
             ("object_type", "column".into()),
             ("schema", "s".into()),
-            ("objects", list(&["a".into(), "b".into()])),
+            ("objects", string_list(&["a".into(), "b".into()])),
         ]);
         let paths: Vec<AttrPath> = shape_problems(&v).into_iter().map(|p| p.0).collect();
         assert_eq!(
@@ -675,7 +675,7 @@ mod tests {
             ("role", "o\"dd, r@le".into()),
             ("object_type", "table".into()),
             ("schema", "s.p ü".into()),
-            ("objects", list(&["a,b".into(), "c%d".into()])),
+            ("objects", string_list(&["a,b".into(), "c%d".into()])),
         ]);
         let g = Grant::from_value(&v).unwrap();
         assert_eq!(g.id(), "app%2F1/o\"dd%2C r@le/table/s.p ü/a%2Cb,c%25d");
@@ -690,7 +690,7 @@ mod tests {
     #[test]
     fn privileges_errors_name_the_index() {
         let err = resolve(
-            &list(&["SELECT".into(), "EXECUTE".into()]),
+            &string_list(&["SELECT".into(), "EXECUTE".into()]),
             ObjectType::Table,
             Some(15),
         )
@@ -708,7 +708,7 @@ mod tests {
             ("role", "r".into()),
             ("object_type", "table".into()),
             ("schema", "s".into()),
-            ("objects", list(&["t".into()])),
+            ("objects", string_list(&["t".into()])),
         ]);
         let g = Grant::from_value(&v).unwrap();
         let path = |e: PgError| apply_path(&e, &g);

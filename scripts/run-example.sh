@@ -44,7 +44,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 say "starting a throwaway PostgreSQL 15"
-"$bin_dir/e2e-pg" --env-file "$work/pg.env" --admin dbre_admin 2>"$work/e2e-pg.log" &
+"$bin_dir/e2e-pg" --env-file "$work/pg.env" --admin dbre_admin --database app 2>"$work/e2e-pg.log" &
 pg_pid=$!
 for _ in $(seq 1 120); do
     [[ -f "$work/pg.env" ]] && break
@@ -55,7 +55,10 @@ done
 # PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE: the provider's defaults.
 # shellcheck disable=SC1091
 source "$work/pg.env"
-say "PostgreSQL on $PGHOST:$PGPORT, admin $PGUSER (CREATEROLE CREATEDB, not superuser)"
+say "PostgreSQL on $PGHOST:$PGPORT, admin $PGUSER (CREATEROLE CREATEDB, not superuser), database app owned by it"
+# The example's grants go to database app, which the admin owns (as on a managed service,
+# where the admin creates the application's databases).
+export TF_VAR_app_database=app
 
 say "laying out the filesystem mirror"
 mirror="$work/mirror"

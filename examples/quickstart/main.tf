@@ -87,6 +87,61 @@ resource "dbre_grant" "app_functions" {
   privileges  = ["EXECUTE"]
 }
 
+# A group for read access; reporting gets it through membership, not grants of its own.
+resource "dbre_role" "readers" {
+  name    = "readers"
+  comment = "Read access to the application's data."
+}
+
+resource "dbre_role_membership" "reporting_reads" {
+  role   = dbre_role.readers.name
+  member = dbre_role.reporting.name
+}
+
+# Tables app_owner creates from now on in schema public are readable by readers: no drift
+# window between "table created" and "next apply grants it". (The admin needs no membership in
+# app_owner: dbre borrows it for the change and gives it back.)
+resource "dbre_default_privileges" "readers_future_tables" {
+  database    = var.app_database
+  owner       = dbre_role.app_owner.name
+  role        = dbre_role.readers.name
+  schema      = "public"
+  object_type = "table"
+  privileges  = ["SELECT"]
+}
+
+# An auditor whose privileges in the app database are exactly these blocks — one resource
+# instead of one per object type and schema. Anything else granted to it there by hand shows
+# in the next plan as a block to remove, and the apply revokes it.
+resource "dbre_role" "auditor" {
+  name = "auditor"
+}
+
+resource "dbre_role_privileges" "auditor" {
+  database = var.app_database
+  role     = dbre_role.auditor.name
+
+  grant {
+    object_type = "schema"
+    objects     = ["public"]
+    privileges  = ["USAGE"]
+  }
+  grant {
+    object_type = "table"
+    schema      = "public" # every table in public, now and later
+    privileges  = ["SELECT"]
+  }
+}
+
+# What reporting can actually use in the app database: its own grants, its groups' (readers)
+# and PUBLIC's — for audits and for modules.
+data "dbre_privileges" "reporting" {
+  database   = var.app_database
+  role       = dbre_role.reporting.name
+  schemas    = ["public"]
+  depends_on = [dbre_grant.reporting_reads, dbre_role_membership.reporting_reads]
+}
+
 # Every role whose name starts with "app", managed by this configuration or not.
 data "dbre_roles" "app" {
   like       = "app%"

@@ -12,3 +12,11 @@ output "app_logins" {
   description = "Which of those can log in."
   value       = [for r in data.dbre_roles.app.roles : r.name if r.login]
 }
+
+output "reporting_effective_privileges" {
+  description = "Per object in schema public of the app database: what reporting can use."
+  value = {
+    for o in data.dbre_privileges.reporting.objects :
+    "${o.object_type} ${o.name}" => o.effective_privileges
+  }
+}

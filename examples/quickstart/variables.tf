@@ -38,7 +38,7 @@ variable "pg_sslmode" {
 }
 
 variable "app_database" {
-  description = "The database whose objects the grants cover."
+  description = "The database whose objects the grants cover. Its schema public belongs to the database owner: connect as that owner, a role it may act for, or a superuser."
   type        = string
   default     = "postgres"
 }

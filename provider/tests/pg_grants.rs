@@ -71,6 +71,19 @@ fn grant(target: Target, ps: &[Privilege], wgo: bool) -> DesiredGrant {
     }
 }
 
+/// One `Mode::Named` write in database `app`, which must succeed.
+async fn named(
+    server: &Server,
+    info: &dbre_provider::pg::ServerInfo,
+    grantee: &str,
+    entries: &[DesiredGrant],
+) -> Applied {
+    server
+        .apply_grants("app", info, grantee, entries, Mode::Named)
+        .await
+        .unwrap()
+}
+
 async fn connect(
     settings: dbre_provider::pg::ConnSettings,
 ) -> (Server, dbre_provider::pg::ServerInfo) {
@@ -94,10 +107,7 @@ async fn exact_sets_batched_idempotent_and_repairing_drift() {
     setup(&pg);
     let (server, info) = connect(pg.superuser().with_database("app").settings()).await;
     let entries = [grant(tables(&["T/1", "t2"]), &[Select, Insert], false)];
-    let applied = server
-        .apply_grants("app", &info, "reader", &entries, Mode::Named)
-        .await
-        .unwrap();
+    let applied = named(&server, &info, "reader", &entries).await;
     // Both tables in one statement.
     assert_eq!(
         applied,
@@ -110,10 +120,7 @@ async fn exact_sets_batched_idempotent_and_repairing_drift() {
     assert_eq!(rel_privs(&pg, "reader", r#""s p.ace".t2"#), "INSERT,SELECT");
     assert_eq!(rel_privs(&pg, "reader", r#""s p.ace".t3"#), "");
     // Again: nothing to do.
-    let again = server
-        .apply_grants("app", &info, "reader", &entries, Mode::Named)
-        .await
-        .unwrap();
+    let again = named(&server, &info, "reader", &entries).await;
     assert_eq!(again, Applied::default());
 
     // Outside drift: an extra privilege from the owner and one from a third grantor.
@@ -125,10 +132,7 @@ async fn exact_sets_batched_idempotent_and_repairing_drift() {
            SET ROLE middle; GRANT TRUNCATE ON "s p.ace"."T/1" TO reader; RESET ROLE;
            REVOKE INSERT ON "s p.ace".t2 FROM reader;"#,
     );
-    server
-        .apply_grants("app", &info, "reader", &entries, Mode::Named)
-        .await
-        .unwrap();
+    named(&server, &info, "reader", &entries).await;
     assert_eq!(rel_privs(&pg, "reader", T1), "INSERT,SELECT");
     assert_eq!(rel_privs(&pg, "reader", r#""s p.ace".t2"#), "INSERT,SELECT");
     // The third grantor's own privilege is untouched.
@@ -158,16 +162,10 @@ async fn exact_sets_batched_idempotent_and_repairing_drift() {
 
     // Grant option on, then off; then everything revoked.
     let wgo = [grant(tables(&["T/1"]), &[Select], true)];
-    server
-        .apply_grants("app", &info, "reader", &wgo, Mode::Named)
-        .await
-        .unwrap();
+    named(&server, &info, "reader", &wgo).await;
     assert_eq!(rel_privs(&pg, "reader", T1), "SELECT*");
     let none = [grant(tables(&["T/1", "t2"]), &[], false)];
-    server
-        .apply_grants("app", &info, "reader", &none, Mode::Named)
-        .await
-        .unwrap();
+    named(&server, &info, "reader", &none).await;
     assert_eq!(rel_privs(&pg, "reader", T1), "");
     assert_eq!(rel_privs(&pg, "reader", r#""s p.ace".t2"#), "");
 }
@@ -206,16 +204,7 @@ async fn dependents_schemas_columns_routines_public_and_authoritative() {
         object_type: ObjectType::Table,
         schema: "s p.ace".into(),
     };
-    server
-        .apply_grants(
-            "app",
-            &info,
-            odd,
-            &[grant(all, &[Select], false)],
-            Mode::Named,
-        )
-        .await
-        .unwrap();
+    named(&server, &info, odd, &[grant(all, &[Select], false)]).await;
     for t in [T1, r#""s p.ace".t2"#, r#""s p.ace".t3"#] {
         assert_eq!(rel_privs(&pg, odd, t), "SELECT", "{t}");
     }
@@ -227,16 +216,13 @@ async fn dependents_schemas_columns_routines_public_and_authoritative() {
         names: vec!["T/1".into()],
         columns: vec!["id".into(), "secret".into()],
     };
-    server
-        .apply_grants(
-            "app",
-            &info,
-            "reader",
-            &[grant(cols, &[Select, Update], false)],
-            Mode::Named,
-        )
-        .await
-        .unwrap();
+    named(
+        &server,
+        &info,
+        "reader",
+        &[grant(cols, &[Select, Update], false)],
+    )
+    .await;
     assert_eq!(
         psql_super(
             &pg,
@@ -254,42 +240,15 @@ async fn dependents_schemas_columns_routines_public_and_authoritative() {
         names: vec!["add(int, int4)".into()],
         columns: vec![],
     };
-    server
-        .apply_grants(
-            "app",
-            &info,
-            "PUBLIC",
-            &[grant(add.clone(), &[], false)],
-            Mode::Named,
-        )
-        .await
-        .unwrap();
-    server
-        .apply_grants(
-            "app",
-            &info,
-            "reader",
-            &[grant(add, &[Execute], false)],
-            Mode::Named,
-        )
-        .await
-        .unwrap();
+    named(&server, &info, "PUBLIC", &[grant(add.clone(), &[], false)]).await;
+    named(&server, &info, "reader", &[grant(add, &[Execute], false)]).await;
     let proc = Target::Objects {
         object_type: ObjectType::Procedure,
         schema: Some("s p.ace".into()),
         names: vec!["proc".into()],
         columns: vec![],
     };
-    server
-        .apply_grants(
-            "app",
-            &info,
-            "public",
-            &[grant(proc, &[], false)],
-            Mode::Named,
-        )
-        .await
-        .unwrap();
+    named(&server, &info, "public", &[grant(proc, &[], false)]).await;
     assert_eq!(
         psql_super(
             &pg,
@@ -308,26 +267,8 @@ async fn dependents_schemas_columns_routines_public_and_authoritative() {
         names: vec!["app".into()],
         columns: vec![],
     };
-    server
-        .apply_grants(
-            "app",
-            &info,
-            "PUBLIC",
-            &[grant(db.clone(), &[], false)],
-            Mode::Named,
-        )
-        .await
-        .unwrap();
-    server
-        .apply_grants(
-            "app",
-            &info,
-            "reader",
-            &[grant(db, &[Connect], false)],
-            Mode::Named,
-        )
-        .await
-        .unwrap();
+    named(&server, &info, "PUBLIC", &[grant(db.clone(), &[], false)]).await;
+    named(&server, &info, "reader", &[grant(db, &[Connect], false)]).await;
     assert_eq!(
         psql_super(
             &pg,
@@ -380,10 +321,7 @@ async fn a_non_superuser_admin_borrows_the_owner_and_gives_it_back() {
     let (server, info) = connect(admin_on_app(&pg)).await;
     assert!(!info.superuser);
     let entries = [grant(tables(&["T/1", "t2"]), &[Select], true)];
-    server
-        .apply_grants("app", &info, "reader", &entries, Mode::Named)
-        .await
-        .unwrap();
+    named(&server, &info, "reader", &entries).await;
     assert_eq!(rel_privs(&pg, "reader", T1), "SELECT*");
     // A third grantor's grant is revoked as that grantor.
     psql_super(
@@ -392,10 +330,7 @@ async fn a_non_superuser_admin_borrows_the_owner_and_gives_it_back() {
         r#"GRANT DELETE ON "s p.ace".t2 TO middle WITH GRANT OPTION;
            SET ROLE middle; GRANT DELETE ON "s p.ace".t2 TO reader; RESET ROLE;"#,
     );
-    server
-        .apply_grants("app", &info, "reader", &entries, Mode::Named)
-        .await
-        .unwrap();
+    named(&server, &info, "reader", &entries).await;
     assert_eq!(rel_privs(&pg, "reader", r#""s p.ace".t2"#), "SELECT*");
     // Nothing borrowed is kept.
     assert_eq!(
@@ -460,4 +395,48 @@ async fn many_concurrent_writers_on_the_same_tables_all_succeed() {
         assert!(errors.is_empty(), "{errors:#?}");
         assert!(rel_privs(&pg, "c0", r#""s p.ace".t2"#).contains("SELECT"));
     }
+}
+
+/// A routine's argument types are spelled for whoever runs the statement: a third grantor's
+/// grant is revoked under `SET LOCAL ROLE`, which changes what `"$user"` in the search path
+/// means. A type found through the login's own `"$user"` schema must still resolve then.
+#[tokio::test]
+async fn routine_argument_types_resolve_under_a_third_grantor() {
+    let pg = harness::start();
+    setup(&pg);
+    let login = psql_super(&pg, "app", "SELECT current_user");
+    psql_super(
+        &pg,
+        "app",
+        &format!(
+            r#"CREATE SCHEMA AUTHORIZATION CURRENT_USER;
+               CREATE TYPE "{login}".mood AS ENUM ('ok');
+               CREATE FUNCTION "s p.ace".feel(m "{login}".mood) RETURNS int LANGUAGE sql
+                 AS 'SELECT 1';
+               GRANT USAGE ON SCHEMA "{login}" TO middle;
+               GRANT EXECUTE ON FUNCTION "s p.ace".feel("{login}".mood) TO middle
+                 WITH GRANT OPTION;
+               SET ROLE middle;
+               GRANT EXECUTE ON FUNCTION "s p.ace".feel("{login}".mood) TO reader;
+               RESET ROLE;"#
+        ),
+    );
+    let (server, info) = connect(pg.superuser().with_database("app").settings()).await;
+    let feel = Target::Objects {
+        object_type: ObjectType::Function,
+        schema: Some("s p.ace".into()),
+        names: vec!["feel".into()],
+        columns: vec![],
+    };
+    named(&server, &info, "reader", &[grant(feel, &[], false)]).await;
+    assert_eq!(
+        psql_super(
+            &pg,
+            "app",
+            "SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a \
+             WHERE p.proname = 'feel' AND a.grantee = 'reader'::regrole"
+        ),
+        "0",
+        "the grant middle made is revoked"
+    );
 }

@@ -5,6 +5,7 @@
 //! opens no more connections than the pool allows.
 
 mod grant_support;
+mod support;
 
 use anyhow::Result;
 use dbre_e2e::{required_providers_hcl, PgServer};
@@ -109,14 +110,7 @@ fn two_hundred_grants_on_the_same_tables_with_parallelism_20() -> Result<()> {
         }
     }
     // Nothing borrowed is kept.
-    assert_eq!(
-        ask(
-            &pg.superuser(),
-            "(SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member \
-              WHERE r.rolname = 'dbadmin')::text"
-        )?,
-        "0"
-    );
+    assert_eq!(memberships_of(&pg.superuser(), "dbadmin")?, 0);
 
     // A refresh of the 200 (20 at a time) answers from one ACL read, within the pool.
     let mark = pg.log_mark();

@@ -4,6 +4,7 @@
 //! drift until the next apply → import → destroy revokes exactly what the resources held.
 
 mod grant_support;
+mod support;
 
 use anyhow::Result;
 use dbre_e2e::{ConnInfo, PgServer};
@@ -162,6 +163,17 @@ fn lifecycle(pg: &PgServer, login: &ConnInfo) -> Result<()> {
         )?,
         "0"
     );
+
+    // A dropped database took the grants with it: the plan creates them again (a refresh
+    // error before), and destroy succeeds.
+    tf.apply(&[])?;
+    pg.superuser().execute("DROP DATABASE app")?;
+    let plan = tf.assert_changes()?;
+    assert!(
+        plan.stdout.contains("5 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    tf.destroy(&[])?;
     Ok(())
 }
 
@@ -177,14 +189,7 @@ fn lifecycle_as_managed_admin_on_objects_of_another_role() -> Result<()> {
     let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
     lifecycle(&pg, &admin)?;
     // Nothing borrowed is kept.
-    assert_eq!(
-        ask(
-            &pg.superuser(),
-            "(SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member \
-              WHERE r.rolname = 'dbadmin')::text"
-        )?,
-        "0"
-    );
+    assert_eq!(memberships_of(&pg.superuser(), "dbadmin")?, 0);
     Ok(())
 }
 

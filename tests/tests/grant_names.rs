@@ -4,6 +4,7 @@
 //! create, "No changes", import by an escaped id, and destroy.
 
 mod grant_support;
+mod support;
 
 use anyhow::Result;
 use dbre_e2e::{quote_ident, PgServer};
@@ -89,6 +90,26 @@ fn plan_time_errors_name_the_attribute() -> Result<()> {
         rel_privs(&pg.superuser().with_database("app"), "r", "public.t")?,
         ""
     );
+
+    // What only the server can tell (the same apply could have created it) is reported at
+    // apply, at the attribute too.
+    let missing = base(&[
+        ("objects", l(&["t", "nope"])),
+        ("privileges", l(&["SELECT"])),
+    ]);
+    tf.write_config(&config(&login, &missing))?;
+    let out = tf.apply_expect_failure(&[])?;
+    let flat = out
+        .stderr
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains(r#"table "public"."nope" does not exist"#),
+        "{out}"
+    );
+    assert!(flat.contains(r#"objects = ["t", "nope"]"#), "{out}");
     Ok(())
 }
 

@@ -70,6 +70,26 @@ pub struct Held {
     pub grantors: BTreeSet<u32>,
 }
 
+impl Held {
+    /// What to GRANT so that this covers `privileges`, the subset `grantable` WITH GRANT OPTION:
+    /// (to grant WITH GRANT OPTION, to grant plainly). A privilege held without the option but
+    /// wanted with it is granted again WITH GRANT OPTION. (Revokes depend on who granted what,
+    /// so each writer computes them itself.)
+    pub fn to_grant(
+        &self,
+        privileges: &BTreeSet<Privilege>,
+        grantable: &BTreeSet<Privilege>,
+    ) -> (BTreeSet<Privilege>, BTreeSet<Privilege>) {
+        let with_option = grantable.difference(&self.grantable).copied().collect();
+        let plain = privileges
+            .iter()
+            .filter(|p| !grantable.contains(p) && !self.privileges.contains(p))
+            .copied()
+            .collect();
+        (with_option, plain)
+    }
+}
+
 impl ObjectAcl {
     /// The ACL's entries, with the built-in default spelled out.
     pub fn entries(&self, major: Option<i32>) -> Vec<AclEntry> {
@@ -464,6 +484,24 @@ impl Server {
                 read_database_acls(&*client, database, major, None).await
             })
             .await
+    }
+
+    /// [`Server::database_acls`], or `None` when the database does not exist (any more): every
+    /// privilege in it went with it, so resources read as gone and destroy has nothing to do.
+    pub async fn database_acls_unless_gone(
+        &self,
+        database: &str,
+        major: i32,
+    ) -> Result<Option<Arc<DatabaseAcls>>, PgError> {
+        match self.database_acls(database, major).await {
+            Ok(acls) => Ok(Some(acls)),
+            Err(PgError::Connect { message, .. })
+                if message.contains(&format!("database \"{database}\" does not exist")) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Forgets the cached ACLs of `database`: call after every change to its privileges.

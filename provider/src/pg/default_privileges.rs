@@ -288,23 +288,13 @@ pub fn statements(
             list(&revoke_option)
         ));
     }
-    let grant_with_option: BTreeSet<Privilege> = target
-        .grantable
-        .difference(&held.grantable)
-        .copied()
-        .collect();
+    let (grant_with_option, grant) = held.to_grant(&target.privileges, &target.grantable);
     if !grant_with_option.is_empty() {
         out.push(format!(
             "{prefix} GRANT {} ON {on} TO {grantee} WITH GRANT OPTION",
             list(&grant_with_option)
         ));
     }
-    let grant: BTreeSet<Privilege> = target
-        .privileges
-        .iter()
-        .filter(|p| !target.grantable.contains(p) && !held.privileges.contains(p))
-        .copied()
-        .collect();
     if !grant.is_empty() {
         out.push(format!(
             "{prefix} GRANT {} ON {on} TO {grantee}",
@@ -432,16 +422,11 @@ impl Server {
         key: &DefaultPrivilegesKey,
         major: i32,
     ) -> Result<Option<Held>, PgError> {
-        match self.database_acls(&key.database, major).await {
-            Ok(acls) => Ok(acls.default_privileges(key)),
-            // The database is gone, and its default privileges with it.
-            Err(PgError::Connect { message, .. })
-                if message.contains(&format!("database \"{}\" does not exist", key.database)) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        // A database that is gone took its default privileges with it.
+        Ok(self
+            .database_acls_unless_gone(&key.database, major)
+            .await?
+            .and_then(|acls| acls.default_privileges(key)))
     }
 
     /// Brings the grantee's entry to `target`: under the row's lock, reads it fresh, runs the

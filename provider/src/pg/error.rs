@@ -11,6 +11,7 @@ pub mod sqlstate {
     pub const INTERNAL_ERROR: &str = "XX000";
     pub const INVALID_PASSWORD: &str = "28P01";
     pub const UNDEFINED_OBJECT: &str = "42704";
+    pub const UNDEFINED_COLUMN: &str = "42703";
     pub const DUPLICATE_OBJECT: &str = "42710";
     pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
     pub const INSUFFICIENT_PRIVILEGE: &str = "42501";

@@ -11,11 +11,12 @@
 //!     Target::AllInSchema { object_type, schema }               every such object there now
 //!     Mode::Named          objects no entry names are left alone                 (dbre_grant)
 //!     Mode::Authoritative  every other object the grantee holds anything on in the database
-//!                          is stripped of it (system schemas excepted)   (dbre_role_privileges)
+//!                          is stripped of it (system schemas, types and objects the grantee
+//!                          owns excepted)                               (dbre_role_privileges)
 //!     Mode::Revoke         the entries' privileges are taken away, the rest kept (destroy)
-//! Server::routine_signature(database, object_type, schema, name) -> Result<Option<String>, PgError>
-//!     what a user wrote (`add`, `add(int, int)`) → the signature the ACL snapshot uses,
-//!     `add(integer, integer)`; None when no such routine exists.
+//! Server::routine_signatures(&DatabaseAcls, &[(object_type, schema, name)]) -> Result<Signatures, PgError>
+//!     what users wrote (`add`, `add(int, int)`) → the signatures the snapshot uses,
+//!     `add(integer, integer)`; names that match no routine (or several) are left out.
 //! held_on(&DatabaseAcls, grantee_oid, &Target) -> Vec<(ObjectKey, Held)>
 //!     what the grantee holds on each object a target names (named objects that are missing
 //!     hold nothing), answered from a snapshot; routine names must already be signatures.
@@ -40,9 +41,9 @@
 //! - Revoking a privilege (or its grant option) that the grantee passed on to others is refused
 //!   with the list of who depends on it — never a silent CASCADE.
 //!
-//! Every identifier goes through [`quote_ident`]. Routine argument lists in statements are the
-//! server's own `oidvectortypes` output for the routine, read in the same transaction (type
-//! names quoted and qualified by the server for the session that parses them back).
+//! Every identifier goes through [`quote_ident`], except routines: statements name them by the
+//! server's own `regprocedure` text for their oid, read in the same transaction with every name
+//! schema-qualified (see [`routine_refs`] for why that is safe).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -203,48 +204,84 @@ pub fn describe(key: &ObjectKey) -> String {
 
 /// What `grantee` holds on each object `target` names, from a snapshot. Named objects missing
 /// from it hold nothing (columns without a column ACL of their own are such); routine names must
-/// be signatures as the snapshot spells them (see [`Server::routine_signature`]).
+/// be signatures as the snapshot spells them (see [`Server::routine_signatures`]).
 pub fn held_on(acls: &DatabaseAcls, grantee: u32, target: &Target) -> Vec<(ObjectKey, Held)> {
-    let major = Some(acls.major);
-    match target {
+    covered(acls, target)
+        .into_iter()
+        .map(|c| match c {
+            Covered::Found(o) => (key_of(o), o.held_by(grantee, Some(acls.major))),
+            Covered::BareColumn(table, column) => (
+                (
+                    ObjectType::Column,
+                    table.schema.clone(),
+                    table.name.clone(),
+                    Some(column.to_owned()),
+                ),
+                Held::default(),
+            ),
+            Covered::Missing(key) => (key, Held::default()),
+        })
+        .collect()
+}
+
+/// One object a target covers, as a snapshot has it.
+enum Covered<'a> {
+    Found(&'a ObjectAcl),
+    /// A column with no ACL of its own (so not in the snapshot) of this table.
+    BareColumn(&'a ObjectAcl, &'a str),
+    /// Named by the target but not in the snapshot; for columns, one per column of the missing
+    /// table.
+    Missing(ObjectKey),
+}
+
+/// What `target` covers in `acls`, in its order: the one walk behind reads ([`held_on`]) and
+/// writes (`plan_objects`). Routine names must already be signatures as the snapshot spells
+/// them.
+fn covered<'a>(acls: &'a DatabaseAcls, target: &'a Target) -> Vec<Covered<'a>> {
+    let (object_type, schema, names, columns) = match target {
         Target::AllInSchema {
             object_type,
             schema,
-        } => acls
-            .objects_of(*object_type, Some(schema))
-            .map(|o| (key_of(o), o.held_by(grantee, major)))
-            .collect(),
+        } => {
+            return acls
+                .objects_of(*object_type, Some(schema))
+                .map(Covered::Found)
+                .collect()
+        }
         Target::Objects {
             object_type,
             schema,
             names,
             columns,
-        } => {
-            let mut out = Vec::new();
-            for name in names {
-                let cols: Vec<Option<&str>> = if *object_type == ObjectType::Column {
-                    columns.iter().map(|c| Some(c.as_str())).collect()
-                } else {
-                    vec![None]
-                };
-                for col in cols {
-                    match acls.find(*object_type, schema.as_deref(), name, col) {
-                        Some(o) => out.push((key_of(o), o.held_by(grantee, major))),
-                        None => out.push((
-                            (
-                                *object_type,
-                                schema.clone(),
-                                name.clone(),
-                                col.map(str::to_owned),
-                            ),
-                            Held::default(),
-                        )),
-                    }
-                }
-            }
-            out
+        } => (*object_type, schema, names, columns),
+    };
+    let mut out = Vec::new();
+    for name in names {
+        if object_type != ObjectType::Column {
+            out.push(
+                match acls.find(object_type, schema.as_deref(), name, None) {
+                    Some(o) => Covered::Found(o),
+                    None => Covered::Missing((object_type, schema.clone(), name.clone(), None)),
+                },
+            );
+            continue;
+        }
+        let table = acls.find(ObjectType::Table, schema.as_deref(), name, None);
+        for column in columns {
+            let own = acls.find(ObjectType::Column, schema.as_deref(), name, Some(column));
+            out.push(match (own, table) {
+                (Some(o), _) => Covered::Found(o),
+                (None, Some(table)) => Covered::BareColumn(table, column),
+                (None, None) => Covered::Missing((
+                    ObjectType::Column,
+                    schema.clone(),
+                    name.clone(),
+                    Some(column.clone()),
+                )),
+            });
         }
     }
+    out
 }
 
 /// The desired state of one object: privileges, and the subset WITH GRANT OPTION.
@@ -270,6 +307,45 @@ type BatchKey = (Action, Option<u32>, &'static str, Vec<Privilege>);
 
 /// Column statements are built per (action, grantor, table): privilege → columns.
 type ColumnKey = (Action, Option<u32>, String);
+
+/// The role to act as for objects owned by `oid`. `pg_database_owner` (the owner of schema
+/// `public` since PostgreSQL 15) cannot be granted to anyone: its one member is the owner of
+/// the current database, so acting for it means acting for that owner.
+fn acting_role(acls: &DatabaseAcls, database: &str, oid: u32) -> String {
+    let name = acls.role_name(oid);
+    if name == "pg_database_owner" {
+        if let Some(db) = acls.find(ObjectType::Database, None, database, None) {
+            return acls.role_name(db.owner);
+        }
+    }
+    name
+}
+
+/// Says, after a failed borrow, which objects needed it — a bare "acting for role postgres"
+/// does not tell a user that schema `public` belongs to the database's owner.
+fn explain_borrow_failure(
+    err: PgError,
+    role: &str,
+    database: &str,
+    entries: &[DesiredGrant],
+) -> PgError {
+    let names_public_schema = entries.iter().any(|e| match &e.target {
+        Target::Objects {
+            object_type: ObjectType::Schema,
+            names,
+            ..
+        } => names.iter().any(|n| n == "public"),
+        _ => false,
+    });
+    if !names_public_schema {
+        return err;
+    }
+    PgError::invalid(format!(
+        "{err}. Schema \"public\" is owned by pg_database_owner, that is by the owner of \
+         database \"{database}\" (\"{role}\"): connect as that owner, or give the database \
+         to a role the provider's login may act for (ALTER DATABASE … OWNER TO …)"
+    ))
+}
 
 /// Result of one attempt: done, or roles to borrow before trying again.
 enum Attempt {
@@ -329,7 +405,11 @@ impl Server {
                     Attempt::Done(applied) => return Ok(applied),
                     Attempt::Borrow(roles) => {
                         for role in roles {
-                            if let Some(b) = self.borrow_role(&role).await? {
+                            let lent = self
+                                .borrow_role(&role)
+                                .await
+                                .map_err(|e| explain_borrow_failure(e, &role, database, entries))?;
+                            if let Some(b) = lent {
                                 borrowed.push(b);
                             }
                             secured.insert(role);
@@ -454,7 +534,7 @@ impl Server {
             let unsecured: Vec<String> = needed_roles
                 .iter()
                 .filter(|oid| **oid != PUBLIC)
-                .map(|oid| acls.role_name(*oid))
+                .map(|oid| acting_role(&acls, database, *oid))
                 .filter(|name| !secured.contains(name))
                 .collect();
             if !unsecured.is_empty() {
@@ -525,23 +605,67 @@ impl Server {
         }))
     }
 
-    /// The signature the ACL snapshot uses (`add(integer, integer)`) for a routine as a user
-    /// wrote it: bare (`add`, which must not be overloaded) or with argument types in any
-    /// spelling PostgreSQL accepts (`add(int4,int)`). `Ok(None)`: no such routine (of that
-    /// kind: functions, procedures, or either for `Routine`).
-    pub async fn routine_signature(
+    /// The signatures `acls` spells (`add(integer, integer)`) for routines as users wrote them
+    /// (`add`, `add(int, int)`), keyed by (object type, schema, name as written), over one
+    /// connection. Names the snapshot already spells so, and names that match no routine or
+    /// several (an overloaded bare name), are left out: a reader treats them as missing, and
+    /// the write that follows says why.
+    pub async fn routine_signatures(
         &self,
-        database: &str,
-        object_type: ObjectType,
-        schema: &str,
-        name: &str,
-    ) -> Result<Option<String>, PgError> {
-        let client = self.client(database).await?;
-        routine_signature(&*client, object_type, schema, name).await
+        acls: &DatabaseAcls,
+        routines: &[(ObjectType, String, String)],
+    ) -> Result<Signatures, PgError> {
+        let mut out = Signatures::new();
+        let mut client = None;
+        for (object_type, schema, name) in routines {
+            let (object_type, schema, name) = (*object_type, schema.as_str(), name.as_str());
+            if !is_routine(object_type)
+                || acls.find(object_type, Some(schema), name, None).is_some()
+            {
+                continue;
+            }
+            if client.is_none() {
+                client = Some(self.client(&acls.database).await?);
+            }
+            let c = client.as_ref().expect("just connected");
+            match routine_signature(&**c, object_type, schema, name).await {
+                Ok(Some(sig)) => {
+                    out.insert((object_type, schema.to_owned(), name.to_owned()), sig);
+                }
+                Ok(None) | Err(PgError::Invalid(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 }
 
-/// See [`Server::routine_signature`]; on any connection to the database.
+/// (object type, schema, routine name as written) → the signature an ACL snapshot spells.
+pub type Signatures = BTreeMap<(ObjectType, String, String), String>;
+
+fn is_routine(t: ObjectType) -> bool {
+    matches!(
+        t,
+        ObjectType::Function | ObjectType::Procedure | ObjectType::Routine
+    )
+}
+
+/// The signatures (as ACL snapshots spell them, `add(integer, integer)`) of the routines named
+/// `$2` in schema `$1` whose kind (`prokind`) is one of the letters in `$3`.
+macro_rules! routines_named {
+    () => {
+        "SELECT p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' \
+         FROM pg_catalog.pg_proc p \
+         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = $1::text AND p.proname = $2::text \
+           AND strpos($3::text, p.prokind::text) > 0"
+    };
+}
+
+/// The signature the ACL snapshot uses (`add(integer, integer)`) for a routine as a user
+/// wrote it: bare (`add`, which must not be overloaded) or with argument types in any
+/// spelling PostgreSQL accepts (`add(int4,int)`). `Ok(None)`: no such routine (of that kind:
+/// functions, procedures, or either for `Routine`).
 pub async fn routine_signature<C: GenericClient + Sync>(
     client: &C,
     object_type: ObjectType,
@@ -554,7 +678,6 @@ pub async fn routine_signature<C: GenericClient + Sync>(
         _ => "fwap",
     };
     let context = || format!("looking up routine {schema:?}.{name:?}");
-    let signature_sql = "p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'";
     // A signature: the server parses each argument type (any spelling it accepts, given to
     // to_regtype as a VALUE, never part of a statement) and we match the routines of that name
     // by their argument type oids. Reading the catalog needs no privilege on the schema
@@ -563,12 +686,9 @@ pub async fn routine_signature<C: GenericClient + Sync>(
         let args = split_args(args);
         let row = client
             .query_typed(
-                &format!(
-                    "SELECT {signature_sql} FROM pg_catalog.pg_proc p \
-                     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
-                     WHERE n.nspname = $1::text AND p.proname = $2::text \
-                       AND strpos($3::text, p.prokind::text) > 0 \
-                       AND pg_catalog.array_to_string(p.proargtypes::pg_catalog.oid[], ',') \
+                concat!(
+                    routines_named!(),
+                    " AND pg_catalog.array_to_string(p.proargtypes::pg_catalog.oid[], ',') \
                          = pg_catalog.array_to_string(ARRAY(\
                            SELECT pg_catalog.to_regtype(u.t)::pg_catalog.oid \
                            FROM unnest($4::text[]) WITH ORDINALITY AS u(t, i) ORDER BY u.i), \
@@ -590,12 +710,7 @@ pub async fn routine_signature<C: GenericClient + Sync>(
     // Bare name (or a name that merely contains parentheses).
     let rows = client
         .query_typed(
-            &format!(
-                "SELECT {signature_sql} FROM pg_catalog.pg_proc p \
-                 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
-                 WHERE n.nspname = $1::text AND p.proname = $2::text \
-                   AND strpos($3::text, p.prokind::text) > 0 ORDER BY 1"
-            ),
+            concat!(routines_named!(), " ORDER BY 1"),
             &[
                 (&schema, Type::TEXT),
                 (&name, Type::TEXT),
@@ -811,61 +926,32 @@ fn plan_objects(
 ) -> Result<BTreeMap<ObjectKey, (ObjectAcl, Want)>, PgError> {
     let mut plan: BTreeMap<ObjectKey, (ObjectAcl, Want)> = BTreeMap::new();
     for e in entries {
-        let objects: Vec<ObjectAcl> = match &e.target {
-            Target::AllInSchema {
-                object_type,
-                schema,
-            } => acls
-                .objects_of(*object_type, Some(schema))
-                .cloned()
-                .collect(),
-            Target::Objects {
-                object_type,
-                schema,
-                names,
-                columns,
-            } => {
-                let mut found = Vec::new();
-                for name in names {
-                    let lookup_type = if *object_type == ObjectType::Column {
+        let mut objects: Vec<ObjectAcl> = Vec::new();
+        for c in covered(acls, &e.target) {
+            match c {
+                Covered::Found(o) => objects.push(o.clone()),
+                Covered::BareColumn(table, column) => objects.push(ObjectAcl {
+                    object_type: ObjectType::Column,
+                    column: Some(column.to_owned()),
+                    acl: Acl::Default,
+                    ..table.clone()
+                }),
+                // Gone: nothing left to take away.
+                Covered::Missing(_) if mode == Mode::Revoke => {}
+                Covered::Missing((t, schema, name, column)) => {
+                    let t = if column.is_some() {
                         ObjectType::Table
                     } else {
-                        *object_type
+                        t
                     };
-                    if mode == Mode::Revoke
-                        && acls
-                            .find(lookup_type, schema.as_deref(), name, None)
-                            .is_none()
-                    {
-                        continue; // gone: nothing left to take away
-                    }
-                    if *object_type == ObjectType::Column {
-                        let table = acls
-                            .find(ObjectType::Table, schema.as_deref(), name, None)
-                            .ok_or_else(|| missing(ObjectType::Table, schema, name))?;
-                        for c in columns {
-                            // A column without an ACL of its own is not in the snapshot.
-                            let col = acls
-                                .find(ObjectType::Column, schema.as_deref(), name, Some(c))
-                                .cloned()
-                                .unwrap_or_else(|| ObjectAcl {
-                                    object_type: ObjectType::Column,
-                                    column: Some(c.clone()),
-                                    acl: Acl::Default,
-                                    ..table.clone()
-                                });
-                            found.push(col);
-                        }
-                    } else {
-                        let o = acls
-                            .find(*object_type, schema.as_deref(), name, None)
-                            .ok_or_else(|| missing(*object_type, schema, name))?;
-                        found.push(o.clone());
-                    }
+                    return Err(missing(t, &schema, &name));
                 }
-                found
             }
-        };
+        }
+        if mode == Mode::Authoritative && !is_named(&e.target) {
+            // Every object in a schema: the grantee's own objects are its own, not grants.
+            objects.retain(|o| o.owner != grantee);
+        }
         for o in objects {
             let want = &mut plan
                 .entry(key_of(&o))
@@ -889,6 +975,11 @@ fn plan_objects(
         for o in &acls.objects {
             if o.object_type == ObjectType::Type && !plan.contains_key(&key_of(o)) {
                 // Types are not a dbre object type; leave them alone.
+                continue;
+            }
+            if o.owner == grantee && !plan.contains_key(&key_of(o)) {
+                // An owner's privileges on its own objects are its own, not grants: leave
+                // them alone (dbre_role_privileges reads them the same way).
                 continue;
             }
             if !o.held_by(grantee, Some(acls.major)).privileges.is_empty() {
@@ -936,22 +1027,16 @@ fn diff(
         .into_iter()
         .map(|((a, g), ps)| (a, g, ps.into_iter().collect()))
         .collect();
-    let with_option: Vec<Privilege> = want
-        .grantable
-        .difference(&held.grantable)
-        .copied()
-        .collect();
+    let (with_option, plain) = held.to_grant(&want.privileges, &want.grantable);
     if !with_option.is_empty() {
-        out.push((Action::GrantWithOption, None, with_option));
+        out.push((
+            Action::GrantWithOption,
+            None,
+            with_option.into_iter().collect(),
+        ));
     }
-    let plain: Vec<Privilege> = want
-        .privileges
-        .iter()
-        .filter(|p| !want.grantable.contains(p) && !held.privileges.contains(p))
-        .copied()
-        .collect();
     if !plain.is_empty() {
-        out.push((Action::Grant, None, plain));
+        out.push((Action::Grant, None, plain.into_iter().collect()));
     }
     out
 }
@@ -1011,8 +1096,8 @@ fn statement(action: &Action, body: &str, grantee: &str) -> String {
     }
 }
 
-/// How each planned object is written in a statement: quoted names; routines with the
-/// server's argument type list; columns as their table.
+/// How each planned object is written in a statement: quoted names; routines as the server
+/// prints them (see [`routine_refs`]); columns as their table.
 async fn object_refs(
     client: &tokio_postgres::Client,
     acls: &DatabaseAcls,
@@ -1023,48 +1108,69 @@ async fn object_refs(
         .filter(|(o, _)| matches!(o.object_type, ObjectType::Function | ObjectType::Procedure))
         .map(|(o, _)| o.oid)
         .collect();
-    let mut routines: HashMap<u32, (String, String)> = HashMap::new();
-    if !routine_oids.is_empty() {
-        let rows = client
-            .query_typed(
-                "SELECT p.oid, p.proname::text, pg_catalog.oidvectortypes(p.proargtypes) \
-                 FROM pg_catalog.pg_proc p WHERE p.oid = ANY($1::oid[])",
-                &[(&routine_oids, Type::OID_ARRAY)],
-            )
-            .await
-            .map_err(|e| {
-                PgError::query(
-                    format!(
-                        "reading routine signatures in database \"{}\"",
-                        acls.database
-                    ),
-                    &e,
-                )
-            })?;
-        for row in rows {
-            routines.insert(row.get(0), (row.get(1), row.get(2)));
-        }
-    }
+    let routines = routine_refs(client, &acls.database, &routine_oids).await?;
     let mut out = HashMap::new();
     for (key, (o, _)) in plan {
-        let qualified = |name: &str| -> Result<String, PgError> {
-            Ok(match &o.schema {
-                Some(s) => format!("{}.{}", quote_ident(s)?, quote_ident(name)?),
-                None => quote_ident(name)?,
-            })
-        };
         let sql = match o.object_type {
             ObjectType::Function | ObjectType::Procedure => {
-                let (name, args) = routines.get(&o.oid).ok_or_else(|| {
+                routines.get(&o.oid).cloned().ok_or_else(|| {
                     PgError::invalid(format!("{} was dropped meanwhile", describe(key)))
-                })?;
-                format!("{}({args})", qualified(name)?)
+                })?
             }
-            _ => qualified(&o.name)?,
+            _ => match &o.schema {
+                Some(s) => format!("{}.{}", quote_ident(s)?, quote_ident(&o.name)?),
+                None => quote_ident(&o.name)?,
+            },
         };
         out.insert(key.clone(), sql);
     }
     Ok(out)
+}
+
+/// Each routine as `schema.name(argtype, ...)`, the text of its oid cast to `regprocedure`.
+///
+/// Why splicing the server's text is safe: `regprocedure` output is the server's own rendering
+/// of one catalog row, made to be parsed back (its input function is the inverse): every name
+/// quoted by the server where needed. It leaves out the schema of what is visible in the search
+/// path, though, and the statements may run under `SET LOCAL ROLE` (revoking as a third
+/// grantor), which changes what `"$user"` in the path means. So it is read with the path pinned
+/// to `pg_catalog`: every name outside it comes out schema-qualified and means the same object
+/// whoever parses it. The path is put back afterwards: the transaction's other reads (routine
+/// signatures in the ACL snapshot) must spell names as every other session does.
+async fn routine_refs(
+    client: &tokio_postgres::Client,
+    database: &str,
+    oids: &[u32],
+) -> Result<HashMap<u32, String>, PgError> {
+    if oids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let context = || format!("reading routine signatures in database \"{database}\"");
+    let saved: String = client
+        .query_typed(
+            "SELECT pg_catalog.current_setting('search_path'), \
+                    pg_catalog.set_config('search_path', 'pg_catalog', true)",
+            &[],
+        )
+        .await
+        .map_err(|e| PgError::query(context(), &e))?[0]
+        .get(0);
+    let rows = client
+        .query_typed(
+            "SELECT p.oid, p.oid::pg_catalog.regprocedure::pg_catalog.text \
+             FROM pg_catalog.pg_proc p WHERE p.oid = ANY($1::pg_catalog.oid[])",
+            &[(&oids, Type::OID_ARRAY)],
+        )
+        .await;
+    client
+        .query_typed(
+            "SELECT pg_catalog.set_config('search_path', $1::pg_catalog.text, true)",
+            &[(&saved, Type::TEXT)],
+        )
+        .await
+        .map_err(|e| PgError::query(context(), &e))?;
+    let rows = rows.map_err(|e| PgError::query(context(), &e))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 #[cfg(test)]
@@ -1194,9 +1300,9 @@ mod tests {
 
     /// The plugin runs engine calls in spawned tasks: the futures must be `Send`.
     #[allow(dead_code)]
-    fn futures_are_send(server: Server, info: ServerInfo) {
+    fn futures_are_send(server: Server, info: ServerInfo, acls: DatabaseAcls) {
         assert_send(&server.apply_grants("db", &info, "r", &[], Mode::Named));
-        assert_send(&server.routine_signature("db", ObjectType::Function, "s", "f"));
+        assert_send(&server.routine_signatures(&acls, &[]));
         assert_send(&server.borrow_role("r"));
     }
 

@@ -138,22 +138,26 @@ pub fn options_need_16(option: &str, major: i32) -> String {
     )
 }
 
-const SELECT_GRANTS_15: &str = "SELECT g.rolname::text, m.admin_option, NULL::bool, NULL::bool \
-    FROM pg_catalog.pg_auth_members m \
-    JOIN pg_catalog.pg_roles r ON r.oid = m.roleid \
-    JOIN pg_catalog.pg_roles u ON u.oid = m.member \
-    LEFT JOIN pg_catalog.pg_roles g ON g.oid = m.grantor \
-    WHERE r.rolname = $1 AND u.rolname = $2 \
-    ORDER BY g.rolname, m.grantor";
+/// Every grant of `$1` to `$2` (one row per grantor) with a version's option columns.
+macro_rules! select_grants {
+    ($options:literal) => {
+        concat!(
+            "SELECT g.rolname::text, m.admin_option, ",
+            $options,
+            " FROM pg_catalog.pg_auth_members m \
+             JOIN pg_catalog.pg_roles r ON r.oid = m.roleid \
+             JOIN pg_catalog.pg_roles u ON u.oid = m.member \
+             LEFT JOIN pg_catalog.pg_roles g ON g.oid = m.grantor \
+             WHERE r.rolname = $1 AND u.rolname = $2 \
+             ORDER BY g.rolname, m.grantor"
+        )
+    };
+}
 
-const SELECT_GRANTS_16: &str = "SELECT g.rolname::text, m.admin_option, m.inherit_option, \
-        m.set_option \
-    FROM pg_catalog.pg_auth_members m \
-    JOIN pg_catalog.pg_roles r ON r.oid = m.roleid \
-    JOIN pg_catalog.pg_roles u ON u.oid = m.member \
-    LEFT JOIN pg_catalog.pg_roles g ON g.oid = m.grantor \
-    WHERE r.rolname = $1 AND u.rolname = $2 \
-    ORDER BY g.rolname, m.grantor";
+/// PG15 has no per-grant INHERIT and SET options.
+const SELECT_GRANTS_15: &str = select_grants!("NULL::bool, NULL::bool");
+
+const SELECT_GRANTS_16: &str = select_grants!("m.inherit_option, m.set_option");
 
 fn grant_from_row(row: &Row) -> MembershipGrant {
     MembershipGrant {

@@ -24,11 +24,14 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
+use super::grant_attrs::{
+    is_public, keep_prior_spelling, read_grant_option, resolve_at, spelled_like,
+};
 use super::import_id;
 use super::pg_errors::diagnostic;
 use super::Ctx;
 use crate::pg::default_privileges::{DefaultPrivilegesKey, Target, OBJECT_TYPES};
-use crate::pg::privileges::{resolve, ObjectType, Privilege};
+use crate::pg::privileges::{ObjectType, Privilege};
 use crate::pg::{roles, Held, PgError, Server};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
@@ -193,31 +196,19 @@ fn key_of(v: &Value) -> Result<DefaultPrivilegesKey, Diagnostics> {
     })
 }
 
-/// The configured privilege names; unknown elements are left out (`None` for the whole list
-/// when it is null or unknown).
-fn privilege_names(v: &Value) -> Option<Vec<(usize, &str)>> {
-    let list = v.attr("privileges").as_elements()?;
-    Some(
-        list.iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.as_str().map(|s| (i, s)))
-            .collect(),
-    )
-}
-
-/// Resolves the configured privileges for `object_type` on a server of `major` (None: not
-/// known yet), or an error at `privileges[i]`.
+/// The configured privileges for `object_type` on a server of `major` (None: not known yet),
+/// or an error at `privileges[i]`.
 fn resolve_privileges(
     v: &Value,
     object_type: ObjectType,
     major: Option<i32>,
 ) -> Result<BTreeSet<Privilege>, Diagnostic> {
-    let names = privilege_names(v).unwrap_or_default();
-    let plain: Vec<&str> = names.iter().map(|(_, s)| *s).collect();
-    resolve(&plain, object_type, major).map_err(|(i, message)| {
-        Diagnostic::error("Invalid privilege", message)
-            .at(AttrPath::attr("privileges").then_index(names[i].0))
-    })
+    resolve_at(
+        v.attr("privileges"),
+        object_type,
+        major,
+        &AttrPath::attr("privileges"),
+    )
 }
 
 /// Checks that need no server: the object type's privileges, IN SCHEMA with schemas, grant
@@ -233,22 +224,14 @@ fn check(config: &Value, major: Option<i32>) -> Diagnostics {
              with ON SCHEMAS): leave schema out.",
         );
     }
-    if config
-        .attr("owner")
-        .as_str()
-        .is_some_and(|o| o.eq_ignore_ascii_case("public"))
-    {
+    if is_public(config.attr("owner")) {
         diags.error_at(
             AttrPath::attr("owner"),
             "PUBLIC owns nothing",
             "owner must name the role that will create the objects; PUBLIC is not a role.",
         );
     }
-    let public = config
-        .attr("role")
-        .as_str()
-        .is_some_and(|r| r.eq_ignore_ascii_case("public"));
-    if public && config.attr("with_grant_option").as_bool() == Some(true) {
+    if is_public(config.attr("role")) && config.attr("with_grant_option").as_bool() == Some(true) {
         diags.error_at(
             AttrPath::attr("with_grant_option"),
             "No grant option for PUBLIC",
@@ -269,50 +252,7 @@ fn major_of(meta: &Ctx) -> Option<i32> {
 }
 
 fn server_and_major(meta: &Ctx) -> Result<(&Server, i32), Diagnostics> {
-    let server = meta.server()?;
-    match major_of(meta) {
-        Some(major) => Ok((server, major)),
-        None => Err(Diagnostic::error(
-            "PostgreSQL version not known",
-            "The provider connected without learning the server's version.",
-        )
-        .into()),
-    }
-}
-
-/// The privilege names to store for `held`: the prior spelling (e.g. `["ALL"]`) while it
-/// resolves to the same set, else the canonical names.
-fn privileges_value(prior: &Value, object_type: ObjectType, major: i32, held: &Held) -> Value {
-    if let Ok(set) = resolve_privileges(prior, object_type, Some(major)) {
-        if prior.attr("privileges").is_wholly_known()
-            && !prior.attr("privileges").is_null()
-            && set == held.privileges
-        {
-            return prior.attr("privileges").clone();
-        }
-    }
-    Value::List(
-        held.privileges
-            .iter()
-            .map(|p| Value::from(p.name()))
-            .collect(),
-    )
-}
-
-/// `with_grant_option` for `held`: true when every privilege is grantable, false when none is;
-/// mixed reads as the opposite of the prior value so the plan shows a diff and apply evens it
-/// out. Nothing held says nothing: the prior value stays.
-fn grant_option_value(prior: &Value, held: &Held) -> bool {
-    let prior = prior.attr("with_grant_option").as_bool().unwrap_or(false);
-    if held.privileges.is_empty() {
-        prior
-    } else if held.grantable == held.privileges {
-        true
-    } else if held.grantable.is_empty() {
-        false
-    } else {
-        !prior
-    }
+    Ok((meta.server()?, meta.info()?.major()))
 }
 
 fn to_state(prior: &Value, key: &DefaultPrivilegesKey, major: i32, held: &Held) -> Value {
@@ -324,9 +264,21 @@ fn to_state(prior: &Value, key: &DefaultPrivilegesKey, major: i32, held: &Held) 
         ("object_type", Value::from(key.object_type.name())),
         (
             "privileges",
-            privileges_value(prior, key.object_type, major, held),
+            spelled_like(
+                prior.attr("privileges"),
+                &held.privileges,
+                key.object_type,
+                Some(major),
+            ),
         ),
-        ("with_grant_option", grant_option_value(prior, held).into()),
+        (
+            "with_grant_option",
+            read_grant_option(
+                [(&held.privileges, &held.grantable)],
+                prior.attr("with_grant_option").as_bool().unwrap_or(false),
+            )
+            .into(),
+        ),
         ("id", id_of(key).into()),
     ])
 }
@@ -395,23 +347,8 @@ impl Resource<Ctx> for DefaultPrivilegesResource {
         if diags.has_errors() {
             return diags;
         }
-        if !plan.is_create() {
-            // ["ALL"] vs the list it stands for, case, order, duplicates: the same set.
-            if let (Some(t), true) = (
-                object_type_of(&plan.planned),
-                plan.planned.attr("privileges").is_wholly_known(),
-            ) {
-                if object_type_of(&plan.prior) == Some(t) {
-                    let a = resolve_privileges(&plan.prior, t, major);
-                    let b = resolve_privileges(&plan.planned, t, major);
-                    if let (Ok(a), Ok(b)) = (a, b) {
-                        if a == b {
-                            let prior = plan.prior.attr("privileges").clone();
-                            plan.planned.set_attr("privileges", prior);
-                        }
-                    }
-                }
-            }
+        if let (false, Some(t)) = (plan.is_create(), object_type_of(&plan.planned)) {
+            keep_prior_spelling(plan, t, major);
         }
         if !plan.planned.is_wholly_known() {
             return diags;
@@ -563,12 +500,8 @@ async fn converge(meta: &Ctx, request: &ApplyRequest) -> ApplyResult {
                 PgError::Invalid(m) if m.starts_with("role ") => Some(AttrPath::attr("role")),
                 _ => None,
             };
-            if request.prior.is_null() {
-                ApplyResult::failed(diagnostic(&e, path))
-            } else {
-                // Nothing was committed: the prior state still holds.
-                ApplyResult::partial(request.prior.clone(), diagnostic(&e, path))
-            }
+            // Nothing was committed; on update the framework keeps the prior state.
+            ApplyResult::failed(diagnostic(&e, path))
         }
     }
 }

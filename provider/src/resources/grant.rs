@@ -15,12 +15,18 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
+use super::grant_attrs::{
+    self, is_public, keep_prior_spelling, read_grant_option, resolve_at, spelled_like, string_list,
+    OBJECT_TYPES,
+};
 use super::import_id;
-use super::pg_errors::diagnostic;
+use super::pg_errors::{diagnostic, pg_diag};
 use super::Ctx;
+use crate::pg::error::sqlstate;
 use crate::pg::grants::held_on;
-use crate::pg::privileges;
-use crate::pg::{DesiredGrant, Mode, ObjectType, PgError, Privilege, Server, ServerInfo, Target};
+use crate::pg::{
+    DatabaseAcls, DesiredGrant, Mode, ObjectType, PgError, Privilege, Server, ServerInfo, Target,
+};
 use crate::tf::{
     validators, ApplyRequest, ApplyResult, AttrPath, Attribute, Block, Diagnostic, Diagnostics,
     PlanContext, Resource, Schema, Type, Value,
@@ -28,20 +34,6 @@ use crate::tf::{
 
 #[derive(Debug, Default)]
 pub struct GrantResource;
-
-/// The object types `object_type` accepts.
-pub const OBJECT_TYPES: &[&str] = &[
-    "database",
-    "schema",
-    "table",
-    "sequence",
-    "function",
-    "procedure",
-    "routine",
-    "foreign_data_wrapper",
-    "foreign_server",
-    "column",
-];
 
 const IMPORT_FIELDS: &str = "database/role/object_type/schema/objects/columns";
 
@@ -162,18 +154,15 @@ impl Resource<Ctx> for GrantResource {
         else {
             return diags;
         };
-        let Some(names) = strings(planned.attr("privileges")) else {
+        if !planned.attr("privileges").is_wholly_known() {
             return diags;
-        };
-        let resolved = match resolve(&names, object_type, major) {
-            Ok(set) => set,
-            Err(d) => return d,
-        };
-        let public = planned
-            .attr("role")
-            .as_str()
-            .is_some_and(|r| r.eq_ignore_ascii_case("public"));
-        if public && planned.attr("with_grant_option").as_bool() == Some(true) {
+        }
+        if let Err(d) = resolve(planned.attr("privileges"), object_type, major) {
+            return d;
+        }
+        if is_public(planned.attr("role"))
+            && planned.attr("with_grant_option").as_bool() == Some(true)
+        {
             diags.error_at(
                 AttrPath::attr("with_grant_option"),
                 "No grant option for PUBLIC",
@@ -181,12 +170,7 @@ impl Resource<Ctx> for GrantResource {
                  PUBLIC.",
             );
         }
-        if let Some(prior) = strings(plan.prior.attr("privileges")) {
-            if prior != names && resolve(&prior, object_type, major).ok() == Some(resolved) {
-                plan.planned
-                    .set_attr("privileges", plan.prior.attr("privileges").clone());
-            }
-        }
+        keep_prior_spelling(plan, object_type, major);
         diags
     }
 
@@ -194,45 +178,38 @@ impl Resource<Ctx> for GrantResource {
         let Ok(server) = meta.server() else {
             return Ok(Some(state.clone()));
         };
-        let info = server_info(meta)?;
+        let info = meta.info()?;
         let grant = Grant::from_value(state).map_err(|(path, m)| invalid(path, m))?;
-        let acls = server
-            .database_acls(&grant.database, info.major())
+        let Some(acls) = server
+            .database_acls_unless_gone(&grant.database, info.major())
             .await
-            .map_err(pg_diag)?;
+            .map_err(pg_diag)?
+        else {
+            return Ok(None); // the database is gone, and its privileges with it
+        };
         let Some(grantee) = acls.role_oid(&grant.role) else {
             return Ok(None); // the role is gone, and its privileges with it
         };
-        let target = signatures(server, &acls, &grant.database, grant.target.clone())
+        let target = signatures(server, &acls, grant.target.clone())
             .await
             .map_err(pg_diag)?;
         let held = held_on(&acls, grantee, &target);
-        let prior_names = strings(state.attr("privileges"));
-        let prior_set = prior_names
-            .as_ref()
-            .and_then(|n| resolve(n, grant.object_type, Some(info.major())).ok());
-        let prior_wgo = state.attr("with_grant_option").as_bool().unwrap_or(false);
+        let major = Some(info.major());
+        let prior = state.attr("privileges");
+        let prior_set = resolve(prior, grant.object_type, major).ok();
         let sets: Vec<&BTreeSet<Privilege>> = held.iter().map(|(_, h)| &h.privileges).collect();
-        let read = read_privileges(&sets, prior_set.as_ref());
         let mut out = state.clone();
-        match (read, &prior_names) {
-            (None, Some(_)) => {}
-            (Some(set), Some(names)) if prior_set.as_ref() == Some(&set) => {
-                out.set_attr("privileges", list(names));
-            }
-            (set, _) => {
-                let names: Vec<String> = set
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|p| p.name().to_owned())
-                    .collect();
-                out.set_attr("privileges", list(&names));
-            }
+        match read_privileges(&sets, prior_set.as_ref()) {
+            // No object to read: the state stands.
+            None if !prior.is_null() => {}
+            set => out.set_attr(
+                "privileges",
+                spelled_like(prior, &set.unwrap_or_default(), grant.object_type, major),
+            ),
         }
+        let prior_wgo = state.attr("with_grant_option").as_bool().unwrap_or(false);
         let wgo = read_grant_option(
-            held.iter()
-                .map(|(_, h)| (&h.privileges, &h.grantable))
-                .collect(),
+            held.iter().map(|(_, h)| (&h.privileges, &h.grantable)),
             prior_wgo,
         );
         out.set_attr("with_grant_option", wgo.into());
@@ -241,29 +218,28 @@ impl Resource<Ctx> for GrantResource {
     }
 
     async fn create(&self, meta: &Ctx, request: ApplyRequest) -> ApplyResult {
-        match write(meta, &request.planned, Mode::Named).await {
-            Ok(grant) => {
-                let mut state = request.planned;
-                state.set_attr("id", grant.id().into());
-                ApplyResult::ok(state)
-            }
-            Err(d) => ApplyResult::failed(d),
-        }
+        converge(meta, request.planned).await
     }
 
+    /// Everything naming the objects forces a replacement; what changes here is the set.
     async fn update(&self, meta: &Ctx, request: ApplyRequest) -> ApplyResult {
-        // Everything naming the objects forces a replacement; what changes here is the set.
-        match write(meta, &request.planned, Mode::Named).await {
-            Ok(grant) => {
-                let mut state = request.planned;
-                state.set_attr("id", grant.id().into());
-                ApplyResult::ok(state)
-            }
-            Err(d) => ApplyResult::failed(d),
-        }
+        converge(meta, request.planned).await
     }
 
     async fn delete(&self, meta: &Ctx, request: ApplyRequest) -> Diagnostics {
+        // A database that is gone holds nothing to take away.
+        if let (Ok(server), Ok(info), Some(database)) = (
+            meta.server(),
+            meta.info(),
+            request.prior.attr("database").as_str(),
+        ) {
+            if let Ok(None) = server
+                .database_acls_unless_gone(database, info.major())
+                .await
+            {
+                return Diagnostics::new();
+            }
+        }
         match write(meta, &request.prior, Mode::Revoke).await {
             Ok(_) => Diagnostics::new(),
             Err(d) => d,
@@ -299,8 +275,8 @@ impl Resource<Ctx> for GrantResource {
                     Value::from(schema)
                 },
             ),
-            ("objects", list(&fields.list(4).map_err(bad)?)),
-            ("columns", list(&fields.list(5).map_err(bad)?)),
+            ("objects", string_list(&fields.list(4).map_err(bad)?)),
+            ("columns", string_list(&fields.list(5).map_err(bad)?)),
             ("privileges", Value::Null),
             ("with_grant_option", Value::Null),
             ("id", Value::from(id)),
@@ -337,8 +313,8 @@ impl Grant {
             )
         })?;
         let schema = v.attr("schema").as_str().map(str::to_owned);
-        let objects = strings(v.attr("objects")).unwrap_or_default();
-        let columns = strings(v.attr("columns")).unwrap_or_default();
+        let objects = grant_attrs::names(v.attr("objects")).unwrap_or_default();
+        let columns = grant_attrs::names(v.attr("columns")).unwrap_or_default();
         let database = text("database");
         let target = match object_type {
             ObjectType::Database => Target::Objects {
@@ -494,18 +470,13 @@ fn shape_problems(v: &Value) -> Vec<(AttrPath, String)> {
     out
 }
 
-/// The configured names as the set they mean here; errors at `privileges[i]`.
+/// The configured list as the set it means here; errors at `privileges[i]`.
 fn resolve(
-    names: &[String],
+    list: &Value,
     object_type: ObjectType,
     major: Option<i32>,
 ) -> Result<BTreeSet<Privilege>, Diagnostics> {
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    privileges::resolve(&refs, object_type, major).map_err(|(i, message)| {
-        Diagnostic::error("Invalid privilege", message)
-            .at(AttrPath::attr("privileges").then_index(i))
-            .into()
-    })
+    resolve_at(list, object_type, major, &AttrPath::attr("privileges")).map_err(Diagnostics::from)
 }
 
 /// The read rule for privileges. `None`: no object to read (keep the state). One set when
@@ -528,78 +499,63 @@ fn read_privileges(
     }))
 }
 
-/// The read rule for the grant option: per object that holds anything, all held WITH GRANT
-/// OPTION (true) or none (false). Mixed, or partly within an object: the opposite of `prior`,
-/// so the plan shows it. Nothing held anywhere: `prior`.
-fn read_grant_option(
-    objects: Vec<(&BTreeSet<Privilege>, &BTreeSet<Privilege>)>,
-    prior: bool,
-) -> bool {
-    let mut seen: Option<bool> = None;
-    for (held, grantable) in objects {
-        if held.is_empty() {
-            continue;
-        }
-        let this = if grantable.is_empty() {
-            false
-        } else if grantable == held {
-            true
-        } else {
-            return !prior;
-        };
-        match seen {
-            Some(s) if s != this => return !prior,
-            _ => seen = Some(this),
-        }
-    }
-    seen.unwrap_or(prior)
-}
-
 /// Routine names as the user wrote them → the snapshot's signatures (kept as written when
-/// they match already, or when no such routine exists).
+/// they match already, or when no one routine matches: then they read as missing).
 async fn signatures(
     server: &Server,
-    acls: &crate::pg::DatabaseAcls,
-    database: &str,
+    acls: &DatabaseAcls,
     target: Target,
 ) -> Result<Target, PgError> {
-    match target {
-        Target::Objects {
-            object_type:
-                object_type @ (ObjectType::Function | ObjectType::Procedure | ObjectType::Routine),
-            schema: Some(schema),
-            names,
-            columns,
-        } => {
-            let mut resolved = Vec::with_capacity(names.len());
-            for name in names {
-                if acls.find(object_type, Some(&schema), &name, None).is_some() {
-                    resolved.push(name);
-                    continue;
-                }
-                let sig = server
-                    .routine_signature(database, object_type, &schema, &name)
-                    .await?;
-                resolved.push(sig.unwrap_or(name));
-            }
-            Ok(Target::Objects {
-                object_type,
-                schema: Some(schema),
-                names: resolved,
-                columns,
-            })
+    let Target::Objects {
+        object_type,
+        schema: Some(schema),
+        names,
+        columns,
+    } = target
+    else {
+        return Ok(target);
+    };
+    let wanted: Vec<(ObjectType, String, String)> = names
+        .iter()
+        .map(|n| (object_type, schema.clone(), n.clone()))
+        .collect();
+    let found = server.routine_signatures(acls, &wanted).await?;
+    let names = names
+        .into_iter()
+        .map(|n| {
+            found
+                .get(&(object_type, schema.clone(), n.clone()))
+                .cloned()
+                .unwrap_or(n)
+        })
+        .collect();
+    Ok(Target::Objects {
+        object_type,
+        schema: Some(schema),
+        names,
+        columns,
+    })
+}
+
+/// Create and update: bring the objects to the planned grant (a failed update keeps the
+/// prior state: the framework puts it back).
+async fn converge(meta: &Ctx, planned: Value) -> ApplyResult {
+    match write(meta, &planned, Mode::Named).await {
+        Ok(grant) => {
+            let mut state = planned;
+            state.set_attr("id", grant.id().into());
+            ApplyResult::ok(state)
         }
-        other => Ok(other),
+        Err(d) => ApplyResult::failed(d),
     }
 }
 
 /// Runs the engine for the grant `v` describes.
 async fn write(meta: &Ctx, v: &Value, mode: Mode) -> Result<Grant, Diagnostics> {
     let server = meta.server()?;
-    let info = server_info(meta)?;
+    let info = meta.info()?;
     let grant = Grant::from_value(v).map_err(|(path, m)| invalid(path, m))?;
-    let names = strings(v.attr("privileges")).unwrap_or_default();
-    let privileges = resolve(&names, grant.object_type, Some(info.major()))?;
+    let privileges = resolve(v.attr("privileges"), grant.object_type, Some(info.major()))?;
     let entry = DesiredGrant {
         target: grant.target.clone(),
         privileges,
@@ -608,41 +564,35 @@ async fn write(meta: &Ctx, v: &Value, mode: Mode) -> Result<Grant, Diagnostics> 
     server
         .apply_grants(&grant.database, info, &grant.role, &[entry], mode)
         .await
-        .map_err(pg_diag)?;
+        .map_err(|e| Diagnostics::from(diagnostic(&e, apply_path(&e, &grant))))?;
     Ok(grant)
 }
 
-fn server_info(meta: &Ctx) -> Result<&ServerInfo, Diagnostics> {
-    meta.server_info.as_ref().ok_or_else(|| {
-        Diagnostic::error(
-            "PostgreSQL not configured",
-            "The provider has not connected to PostgreSQL yet.",
-        )
-        .into()
-    })
-}
-
-/// A list of strings, or `None` when null or not wholly known.
-fn strings(v: &Value) -> Option<Vec<String>> {
-    if !v.is_wholly_known() {
-        return None;
-    }
-    v.as_elements()?
-        .iter()
-        .map(|e| e.as_str().map(str::to_owned))
-        .collect()
-}
-
-fn list(names: &[String]) -> Value {
-    Value::List(names.iter().map(|n| Value::from(n.as_str())).collect())
+/// The attribute an apply-time error is about, when it names one: the grantee, the database,
+/// or an object the grant names that does not exist (none can be checked at plan: the same
+/// apply may create them).
+fn apply_path(err: &PgError, grant: &Grant) -> Option<AttrPath> {
+    let attr = match err {
+        PgError::Invalid(m) if m.starts_with("role \"") && m.ends_with(" does not exist") => "role",
+        PgError::Invalid(m) if m.ends_with(" does not exist") => {
+            match (grant.object_type, grant.objects.is_empty()) {
+                (ObjectType::Schema, true) => "schema",
+                _ => "objects",
+            }
+        }
+        PgError::Connect {
+            database, message, ..
+        } if *database == grant.database && message.contains("does not exist") => "database",
+        PgError::Query {
+            code: Some(code), ..
+        } if code == sqlstate::UNDEFINED_COLUMN => "columns",
+        _ => return None,
+    };
+    Some(AttrPath::attr(attr))
 }
 
 fn invalid(path: AttrPath, message: String) -> Diagnostics {
     Diagnostic::error("Invalid grant", message).at(path).into()
-}
-
-fn pg_diag(err: PgError) -> Diagnostics {
-    diagnostic(&err, None).into()
 }
 
 #[cfg(test)]
@@ -676,16 +626,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn grant_option_reads_like_privileges() {
-        let (sel, none) = (s(&[Select]), s(&[]));
-        assert!(read_grant_option(vec![(&sel, &sel), (&sel, &sel)], false));
-        assert!(!read_grant_option(vec![(&sel, &none)], true));
-        assert!(read_grant_option(vec![(&sel, &sel), (&sel, &none)], false));
-        assert!(!read_grant_option(vec![(&sel, &sel), (&sel, &none)], true));
-        assert!(read_grant_option(vec![(&none, &none)], true));
-    }
-
     fn grant(pairs: &[(&str, Value)]) -> Value {
         let mut v = Value::object(pairs.iter().map(|(k, v)| (*k, v.clone())));
         for (k, d) in [
@@ -712,7 +652,7 @@ mod tests {
             ("role", "r".into()),
             ("object_type", "column".into()),
             ("schema", "s".into()),
-            ("objects", list(&["a".into(), "b".into()])),
+            ("objects", string_list(&["a".into(), "b".into()])),
         ]);
         let paths: Vec<AttrPath> = shape_problems(&v).into_iter().map(|p| p.0).collect();
         assert_eq!(
@@ -735,7 +675,7 @@ mod tests {
             ("role", "o\"dd, r@le".into()),
             ("object_type", "table".into()),
             ("schema", "s.p ü".into()),
-            ("objects", list(&["a,b".into(), "c%d".into()])),
+            ("objects", string_list(&["a,b".into(), "c%d".into()])),
         ]);
         let g = Grant::from_value(&v).unwrap();
         assert_eq!(g.id(), "app%2F1/o\"dd%2C r@le/table/s.p ü/a%2Cb,c%25d");
@@ -750,7 +690,7 @@ mod tests {
     #[test]
     fn privileges_errors_name_the_index() {
         let err = resolve(
-            &["SELECT".into(), "EXECUTE".into()],
+            &string_list(&["SELECT".into(), "EXECUTE".into()]),
             ObjectType::Table,
             Some(15),
         )
@@ -759,5 +699,35 @@ mod tests {
             err.0[0].path,
             Some(AttrPath::attr("privileges").then_index(1))
         );
+    }
+
+    #[test]
+    fn apply_errors_point_at_the_attribute_they_are_about() {
+        let v = grant(&[
+            ("database", "app".into()),
+            ("role", "r".into()),
+            ("object_type", "table".into()),
+            ("schema", "s".into()),
+            ("objects", string_list(&["t".into()])),
+        ]);
+        let g = Grant::from_value(&v).unwrap();
+        let path = |e: PgError| apply_path(&e, &g);
+        assert_eq!(
+            path(PgError::invalid("role \"r\" does not exist")),
+            Some(AttrPath::attr("role"))
+        );
+        assert_eq!(
+            path(PgError::invalid("table \"s\".\"t\" does not exist")),
+            Some(AttrPath::attr("objects"))
+        );
+        assert_eq!(
+            path(PgError::Query {
+                context: "changing privileges".into(),
+                code: Some(sqlstate::UNDEFINED_COLUMN.into()),
+                message: "column \"x\" does not exist".into(),
+            }),
+            Some(AttrPath::attr("columns"))
+        );
+        assert_eq!(path(PgError::invalid("something else")), None);
     }
 }

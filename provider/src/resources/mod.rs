@@ -2,11 +2,14 @@
 
 pub mod default_privileges;
 pub mod grant;
+pub mod grant_attrs;
 pub mod import_id;
 pub mod pg_errors;
+pub mod privileges_data_source;
 pub mod provider_config;
 pub mod role;
 pub mod role_membership;
+pub mod role_privileges;
 pub mod roles_data_source;
 pub mod timestamp;
 
@@ -46,6 +49,18 @@ impl Ctx {
             Diagnostic::error(
                 "PostgreSQL not configured",
                 "The provider has no PostgreSQL server configured.",
+            )
+            .into()
+        })
+    }
+
+    /// What the configure-time check learned about the server (its version, whether the login
+    /// is superuser), or a diagnostic saying the provider has not connected yet.
+    pub fn info(&self) -> Result<&ServerInfo, Diagnostics> {
+        self.server_info.as_ref().ok_or_else(|| {
+            Diagnostic::error(
+                "PostgreSQL not configured",
+                "The provider has not connected to PostgreSQL yet.",
             )
             .into()
         })
@@ -109,6 +124,7 @@ impl tf::Provider for DbreProvider {
     fn resources(&self) -> Vec<Arc<dyn tf::Resource<Ctx>>> {
         vec![
             Arc::new(role::RoleResource),
+            Arc::new(role_privileges::RolePrivilegesResource),
             Arc::new(role_membership::RoleMembershipResource),
             Arc::new(default_privileges::DefaultPrivilegesResource),
             Arc::new(grant::GrantResource),
@@ -116,6 +132,9 @@ impl tf::Provider for DbreProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn tf::DataSource<Ctx>>> {
-        vec![Arc::new(roles_data_source::RolesDataSource)]
+        vec![
+            Arc::new(roles_data_source::RolesDataSource),
+            Arc::new(privileges_data_source::PrivilegesDataSource),
+        ]
     }
 }

@@ -3,7 +3,12 @@
 
 use crate::pg::error::sqlstate;
 use crate::pg::PgError;
-use crate::tf::{AttrPath, Diagnostic};
+use crate::tf::{AttrPath, Diagnostic, Diagnostics};
+
+/// [`diagnostic`] for an error about no one attribute, as the `Diagnostics` resources return.
+pub fn pg_diag(err: PgError) -> Diagnostics {
+    diagnostic(&err, None).into()
+}
 
 /// A diagnostic for `err`, at `path` when the error is about one attribute's value.
 pub fn diagnostic(err: &PgError, path: Option<AttrPath>) -> Diagnostic {

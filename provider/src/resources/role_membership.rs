@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use super::import_id;
 use super::pg_errors::diagnostic;
 use super::Ctx;
+use crate::pg::error::sqlstate;
 use crate::pg::memberships::{options_need_16, Membership, MembershipSpec, GRANT_OPTIONS_MAJOR};
 use crate::pg::roles;
 use crate::pg::{PgError, Server};
@@ -230,7 +231,34 @@ async fn converge(meta: &Ctx, request: &ApplyRequest, failed: &str) -> ApplyResu
     };
     match server.set_membership(major, &spec).await {
         Ok(m) => ApplyResult::ok(to_state(&m)),
-        Err(e) => ApplyResult::failed(membership_diagnostic(&e, failed)),
+        Err(e) => ApplyResult::failed(match missing_role_path(&e, &spec) {
+            Some(path) => membership_diagnostic(&e, failed).at(path),
+            None => membership_diagnostic(&e, failed),
+        }),
+    }
+}
+
+/// `role` or `member` when the server says that role does not exist (roles created by the same
+/// apply cannot be checked at plan time).
+fn missing_role_path(err: &PgError, spec: &MembershipSpec) -> Option<AttrPath> {
+    let PgError::Query {
+        code: Some(code),
+        message,
+        ..
+    } = err
+    else {
+        return None;
+    };
+    if code != sqlstate::UNDEFINED_OBJECT {
+        return None;
+    }
+    let names = |role: &str| message.contains(&format!("role \"{role}\" does not exist"));
+    if names(&spec.role) {
+        Some(AttrPath::attr("role"))
+    } else if names(&spec.member) {
+        Some(AttrPath::attr("member"))
+    } else {
+        None
     }
 }
 
@@ -372,5 +400,30 @@ mod tests {
         assert_eq!(state.attr("inherit_option"), &Value::Bool(true));
         assert_eq!(state.attr("set_option"), &Value::Bool(true));
         assert_eq!(state.attr("id"), &Value::from("r/m"));
+    }
+
+    #[test]
+    fn a_missing_role_at_apply_points_at_its_attribute() {
+        let spec = MembershipSpec {
+            role: "team".into(),
+            member: "bob".into(),
+            admin_option: false,
+            inherit_option: None,
+            set_option: None,
+        };
+        let missing = |name: &str| PgError::Query {
+            context: "granting".into(),
+            code: Some(sqlstate::UNDEFINED_OBJECT.into()),
+            message: format!("ERROR: role \"{name}\" does not exist"),
+        };
+        assert_eq!(
+            missing_role_path(&missing("bob"), &spec),
+            Some(AttrPath::attr("member"))
+        );
+        assert_eq!(
+            missing_role_path(&missing("team"), &spec),
+            Some(AttrPath::attr("role"))
+        );
+        assert_eq!(missing_role_path(&missing("eve"), &spec), None);
     }
 }

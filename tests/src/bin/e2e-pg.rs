@@ -2,12 +2,14 @@
 //! tests use. Starts the server, writes `export PG...=` lines, then waits for SIGINT/SIGTERM and
 //! stops the server, deleting its files.
 //!
-//! Usage: e2e-pg [--env-file PATH] [--admin NAME]
+//! Usage: e2e-pg [--env-file PATH] [--admin NAME] [--database NAME]
 //!   --env-file PATH  write the variables to PATH (atomically, so a script can wait for the file)
 //!                    instead of stdout
 //!   --admin NAME     create a non-superuser admin (LOGIN CREATEROLE CREATEDB, like managed
 //!                    services) with a random password and export its credentials instead of the
 //!                    superuser's
+//!   --database NAME  create a database owned by that login (as a managed service's admin
+//!                    would), e.g. for the quickstart's grants on schema public
 
 use std::path::PathBuf;
 
@@ -24,13 +26,15 @@ fn main() {
 fn run() -> Result<()> {
     let mut env_file: Option<PathBuf> = None;
     let mut admin: Option<String> = None;
+    let mut database: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--env-file" => env_file = Some(args.next().context("--env-file needs a path")?.into()),
             "--admin" => admin = Some(args.next().context("--admin needs a role name")?),
+            "--database" => database = Some(args.next().context("--database needs a name")?),
             "-h" | "--help" => {
-                println!("usage: e2e-pg [--env-file PATH] [--admin NAME]");
+                println!("usage: e2e-pg [--env-file PATH] [--admin NAME] [--database NAME]");
                 return Ok(());
             }
             other => bail!("unknown argument {other:?} (try --help)"),
@@ -45,6 +49,10 @@ fn run() -> Result<()> {
         }
         None => pg.superuser(),
     };
+    if let Some(name) = &database {
+        conn.execute(&format!("CREATE DATABASE {}", dbre_e2e::quote_ident(name)))
+            .with_context(|| format!("creating database {name:?} as {}", conn.user))?;
+    }
     let mut text = String::new();
     for (key, value) in conn.env() {
         text.push_str(&format!("export {key}={}\n", shell_quote(&value)));

@@ -1,9 +1,14 @@
 //! Shared helpers for the `dbre_grant` end-to-end tests: privileges as the catalog shows them
 //! (plain SQL as the superuser, independent of the provider's code) and HCL for grants.
+//! Include it after `mod support;`, whose workspace and config helpers it re-exports.
 #![allow(dead_code)]
 
 use anyhow::Result;
-use dbre_e2e::{hcl_string, quote_literal, required_providers_hcl, ConnInfo, TfWorkspace};
+use dbre_e2e::{hcl_string, quote_literal, ConnInfo};
+
+// The role tests' helpers that grant tests use as they are.
+#[allow(unused_imports)] // each test file uses a part
+pub use super::support::{config, error_count, memberships_of, workspace};
 
 /// What `role` holds on relation `rel` (a regclass literal such as `sales.orders`), one entry
 /// per grantor as `aclexplode` lists it: `INSERT,SELECT*` (`*`: WITH GRANT OPTION).
@@ -45,33 +50,4 @@ pub fn s(value: &str) -> String {
 pub fn l(values: &[&str]) -> String {
     let items: Vec<String> = values.iter().map(|v| hcl_string(v)).collect();
     format!("[{}]", items.join(", "))
-}
-
-/// `required_providers` plus a provider block for `conn`, then `body`.
-pub fn config(conn: &ConnInfo, body: &str) -> String {
-    format!(
-        "{}\n{}\n{body}",
-        required_providers_hcl(),
-        conn.provider_hcl()
-    )
-}
-
-/// A workspace wired to `conn` and initialised with `hcl`.
-pub fn workspace(conn: &ConnInfo, hcl: &str) -> Result<TfWorkspace> {
-    let mut tf = TfWorkspace::with_provider()?;
-    tf.set_pg_env(conn);
-    tf.write_config(hcl)?;
-    tf.init()?;
-    Ok(tf)
-}
-
-/// How many diagnostics of severity error Terraform printed (`-no-color`).
-pub fn error_count(stderr: &str) -> usize {
-    stderr
-        .lines()
-        .filter(|l| {
-            l.trim_start_matches(|c: char| c.is_whitespace() || c == '│')
-                .starts_with("Error: ")
-        })
-        .count()
 }

@@ -4,6 +4,8 @@
 //! Each test file includes this with `mod support;` and uses a part of it.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
+
 use anyhow::{bail, Context, Result};
 use dbre_e2e::{hcl_string, quote_literal, required_providers_hcl, ConnInfo, TfWorkspace};
 use serde_json::Value;
@@ -169,4 +171,32 @@ pub fn error_count(stderr: &str) -> usize {
                 .starts_with("Error: ")
         })
         .count()
+}
+
+/// Every row `sql` returns on `conn`, its columns joined with `|` (NULL as empty): catalog facts
+/// compared as sets.
+pub fn rows(conn: &ConnInfo, sql: &str) -> Result<BTreeSet<String>> {
+    Ok(conn
+        .psql(sql)?
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(Option::unwrap_or_default)
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect())
+}
+
+/// How many roles `member` is a member of (`pg_auth_members` rows, asked as `su`): a login
+/// that borrowed memberships to act for owners must have given every one back.
+pub fn memberships_of(su: &ConnInfo, member: &str) -> Result<usize> {
+    let n = su
+        .scalar(&format!(
+            "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member \
+             WHERE r.rolname = {}",
+            quote_literal(member)
+        ))?
+        .unwrap_or_default();
+    Ok(n.parse()?)
 }

@@ -196,7 +196,9 @@ fn assert_is_our_schema(schema: &get_provider_schema::Response) {
     assert!(password.sensitive);
     let caps = schema.server_capabilities.as_ref().unwrap();
     assert!(!caps.plan_destroy);
-    assert!(!caps.get_provider_schema_optional);
+    // Terraform may skip GetProviderSchema on the 2nd and 3rd provider process of a command:
+    // every RPC works without it (schemas are built at start).
+    assert!(caps.get_provider_schema_optional);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 
 use async_trait::async_trait;
 
-use super::pg_errors::diagnostic;
+use super::pg_errors::{diagnostic, pg_diag};
 use super::timestamp;
 use super::Ctx;
 use crate::pg::error::sqlstate;
@@ -369,10 +369,6 @@ impl Resource<Ctx> for RoleResource {
             .into()),
         }
     }
-}
-
-fn pg_diag(err: PgError) -> Diagnostics {
-    diagnostic(&err, None).into()
 }
 
 /// The role `state` describes: by oid while there is one, else (import, or an oid that no longer

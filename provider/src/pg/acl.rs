@@ -17,10 +17,27 @@ use tokio_postgres::GenericClient;
 
 use super::error::PgError;
 use super::privileges::{ObjectType, Privilege};
+use super::quote::quote_ident;
 use super::server::Server;
 
 /// The grantee oid that stands for PUBLIC.
 pub const PUBLIC: u32 = 0;
+
+/// Whether a grantee name means PUBLIC: the keyword, in any case, as `GRANT … TO public` reads
+/// it. (A role really named `PUBLIC` cannot be granted to by name in PostgreSQL either.)
+pub fn is_public(name: &str) -> bool {
+    name.eq_ignore_ascii_case("public")
+}
+
+/// A grantee for `GRANT`/`REVOKE`: the keyword `PUBLIC`, or the role name through
+/// [`quote_ident`].
+pub fn grantee_sql(name: &str) -> Result<String, PgError> {
+    if is_public(name) {
+        Ok("PUBLIC".to_owned())
+    } else {
+        quote_ident(name)
+    }
+}
 
 /// One line of an ACL: `grantee` holds `privilege` on the object, granted by `grantor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -203,7 +220,7 @@ impl DatabaseAcls {
 
     /// The oid of role `name`; `"PUBLIC"` (any case) is [`PUBLIC`].
     pub fn role_oid(&self, name: &str) -> Option<u32> {
-        if name.eq_ignore_ascii_case("public") {
+        if is_public(name) {
             return Some(PUBLIC);
         }
         self.role_names
@@ -524,6 +541,14 @@ mod tests {
             owner,
             acl,
         }
+    }
+
+    #[test]
+    fn public_is_the_keyword_in_any_case_and_every_other_grantee_is_quoted() {
+        assert_eq!(grantee_sql("Public").unwrap(), "PUBLIC");
+        assert_eq!(grantee_sql("public x").unwrap(), "\"public x\"");
+        assert_eq!(grantee_sql("app").unwrap(), "\"app\"");
+        assert!(is_public("PUBLIC") && !is_public("publicity"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 
-use super::acl::{DatabaseAcls, Held, PUBLIC};
+use super::acl::{grantee_sql, is_public, DatabaseAcls, Held, PUBLIC};
 use super::error::PgError;
 use super::privileges::{ObjectType, Privilege};
 use super::quote::quote_ident;
@@ -84,7 +84,7 @@ pub struct DefaultPrivilegesKey {
 
 impl DefaultPrivilegesKey {
     pub fn is_public(&self) -> bool {
-        self.role.eq_ignore_ascii_case("public")
+        is_public(&self.role)
     }
 
     fn catalog_type(&self) -> Result<ObjectType, PgError> {
@@ -251,11 +251,7 @@ pub fn statements(
         prefix.push_str(&quote_ident(schema)?);
     }
     let on = plural_keyword(key.object_type)?;
-    let grantee = if key.is_public() {
-        "PUBLIC".to_owned()
-    } else {
-        quote_ident(&key.role)?
-    };
+    let grantee = grantee_sql(&key.role)?;
     if key.is_public() && !target.grantable.is_empty() {
         return Err(PgError::invalid(
             "grant options can only be given to roles, not to PUBLIC",

@@ -50,7 +50,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 
-use super::acl::{read_database_acls, Acl, DatabaseAcls, Held, ObjectAcl, PUBLIC};
+use super::acl::{
+    grantee_sql, is_public, read_database_acls, Acl, DatabaseAcls, Held, ObjectAcl, PUBLIC,
+};
 use super::borrow::{release_all, Borrowed};
 use super::error::PgError;
 use super::privileges::{ObjectType, Privilege};
@@ -773,7 +775,7 @@ fn check_entries(
     if grantee.is_empty() {
         return Err(PgError::invalid("the grantee must not be empty"));
     }
-    let public = grantee.eq_ignore_ascii_case("public");
+    let public = is_public(grantee);
     for e in entries {
         e.target.check()?;
         let t = e.target.object_type();
@@ -906,14 +908,6 @@ fn grantee_oid(acls: &DatabaseAcls, grantee: &str, mode: Mode) -> Result<Option<
         None => Err(PgError::invalid(format!(
             "role \"{grantee}\" does not exist"
         ))),
-    }
-}
-
-fn grantee_sql(grantee: &str) -> Result<String, PgError> {
-    if grantee.eq_ignore_ascii_case("public") {
-        Ok("PUBLIC".to_owned())
-    } else {
-        quote_ident(grantee)
     }
 }
 

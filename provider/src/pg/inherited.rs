@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 
-use super::acl::{ObjectAcl, PUBLIC};
+use super::acl::{is_public, ObjectAcl, PUBLIC};
 use super::error::PgError;
 use super::privileges::{ObjectType, Privilege};
 
@@ -176,7 +176,7 @@ pub async fn read_membership<C: GenericClient + Sync>(
     name: &str,
     major: i32,
 ) -> Result<Option<Membership>, PgError> {
-    if name.eq_ignore_ascii_case("public") {
+    if is_public(name) {
         return Ok(Some(Membership::public()));
     }
     let sql = if major >= 16 {

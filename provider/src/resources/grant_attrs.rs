@@ -45,8 +45,7 @@ pub fn privilege_list(set: &BTreeSet<Privilege>) -> Value {
 
 /// Whether a `role` attribute names PUBLIC (any case, as PostgreSQL reads it).
 pub fn is_public(role: &Value) -> bool {
-    role.as_str()
-        .is_some_and(|r| r.eq_ignore_ascii_case("public"))
+    role.as_str().is_some_and(crate::pg::acl::is_public)
 }
 
 /// The set a privilege list means for `object_type` on a server of `major` (`None`: not known

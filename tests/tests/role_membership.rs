@@ -667,7 +667,10 @@ fn plan_of_200_memberships_reads_pg_auth_members_once() -> Result<()> {
         "{plan}"
     );
     tf.apply(&[])?;
-    assert_eq!(catalog_rows(&su, "scale_group_3", "scale_member_7")?, [false]);
+    assert_eq!(
+        catalog_rows(&su, "scale_group_3", "scale_member_7")?,
+        [false]
+    );
     tf.assert_no_changes()?;
     Ok(())
 }

@@ -1,14 +1,15 @@
 //! The membership closure against the server's own answer: for every role of a small web
 //! (chains, NOINHERIT members, a cycle-free diamond, the database owner), the roles
 //! `read_membership` returns are exactly those `pg_has_role(role, x, 'USAGE')` — PostgreSQL's
-//! "has the privileges of" — says yes to.
+//! "has the privileges of" — says yes to; and `closure_from_snapshots` (no query, from the
+//! server's role, membership and ACL snapshots) agrees with it for every role.
 
 mod harness;
 
 use std::collections::BTreeSet;
 
-use dbre_provider::pg::inherited::read_membership;
-use dbre_provider::pg::{Pools, Server, PUBLIC};
+use dbre_provider::pg::inherited::{closure_from_snapshots, read_membership};
+use dbre_provider::pg::{ObjectType, Pools, Server, PUBLIC};
 use harness::Settings;
 
 #[tokio::test]
@@ -85,4 +86,17 @@ async fn closure_equals_pg_has_role_usage() {
         .await
         .unwrap()
         .is_none());
+    // The same answers from the snapshots, for every role (and PUBLIC, and a missing role).
+    let role_catalog = server.role_catalog().await.unwrap();
+    let memberships = server.membership_catalog(15).await.unwrap();
+    let acls = server.database_acls("app", 15).await.unwrap();
+    let owner = acls
+        .find(ObjectType::Database, None, "app", None)
+        .map(|d| d.owner);
+    assert!(owner.is_some(), "the ACL snapshot has the database's owner");
+    for role in roles.iter().copied().chain(["public", "nobody"]) {
+        let queried = read_membership(&*client, role, 15).await.unwrap();
+        let computed = closure_from_snapshots(role, &role_catalog, &memberships, owner, 15);
+        assert_eq!(computed, queried, "role {role:?}");
+    }
 }

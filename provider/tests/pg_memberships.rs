@@ -1,7 +1,8 @@
 //! Role memberships against a real PostgreSQL, through the engine layer: grant, options in
 //! place, adopt, revoke, odd names, and many writers on one membership at once (the same
 //! catalog row updated concurrently, which without the locks fails with `tuple concurrently
-//! updated`).
+//! updated`), and the membership snapshot refreshes read from (exact, shared, and forgotten by
+//! every write of ours).
 
 mod harness;
 
@@ -197,4 +198,67 @@ async fn concurrent_writers_on_one_role_all_succeed() {
          WHERE r.rolname = 'crowd' AND (u.rolname LIKE 'crowd\\_%' OR u.rolname = 'hot')",
     );
     assert_eq!(count, "25");
+}
+
+/// The snapshot reads each membership exactly as the one-membership read does, is shared by
+/// readers (one query), and is never served after one of our membership or role writes.
+#[tokio::test]
+async fn snapshot_matches_single_reads_and_our_writes_refresh_it() {
+    let pg = harness::start();
+    let (server, major) = server_and_major(&pg).await;
+    let group = "snap grp/\"x\"";
+    create_roles(&server, &[group, "snap_a", "snap_b", "snap_c"]).await;
+    server
+        .set_membership(major, &spec(group, "snap_a", true))
+        .await
+        .unwrap();
+    // Made outside Terraform; our next write makes the snapshot read it.
+    pg.superuser()
+        .execute(&format!(
+            "GRANT {} TO snap_b, snap_c",
+            dbre_e2e::quote_ident(group)
+        ))
+        .unwrap();
+    server
+        .set_membership(major, &spec(group, "snap_c", true))
+        .await
+        .unwrap();
+
+    let first = server.membership_catalog(major).await.unwrap();
+    let again = server.membership_catalog(major).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &again), "readers share one read");
+    for member in ["snap_a", "snap_b", "snap_c"] {
+        let single = server.read_membership(major, group, member).await.unwrap();
+        assert!(single.is_some(), "{member}");
+        assert_eq!(first.get(group, member), single.as_ref(), "{member}");
+    }
+    assert!(first.get(group, "snap_a").unwrap().admin_option());
+    assert!(!first.get(group, "snap_b").unwrap().admin_option());
+    assert!(first.get("snap_a", group).is_none(), "direction matters");
+
+    // A revoke of ours: the next read no longer has it.
+    server
+        .revoke_membership(major, group, "snap_a")
+        .await
+        .unwrap();
+    let after_revoke = server.membership_catalog(major).await.unwrap();
+    assert!(after_revoke.get(group, "snap_a").is_none());
+    assert!(after_revoke.get(group, "snap_b").is_some());
+
+    // Role writes change names and drop rows: the snapshot follows.
+    server.rename_role("snap_b", "snap_b2").await.unwrap();
+    let after_rename = server.membership_catalog(major).await.unwrap();
+    assert!(after_rename.get(group, "snap_b").is_none());
+    assert!(after_rename.get(group, "snap_b2").is_some());
+    server.drop_role("snap_c", None).await.unwrap();
+    let after_drop = server.membership_catalog(major).await.unwrap();
+    assert!(after_drop.get(group, "snap_c").is_none());
+    assert_eq!(
+        after_drop.get(group, "snap_b2"),
+        server
+            .read_membership(major, group, "snap_b2")
+            .await
+            .unwrap()
+            .as_ref()
+    );
 }

@@ -1,7 +1,9 @@
 //! `dbre_role_membership` with the real terraform against PostgreSQL 15: create, converge,
 //! outside drift (revoked, admin option changed) repaired, import with odd names, destroy that
 //! revokes exactly the membership, the PostgreSQL 16 options refused at plan, a non-superuser
-//! admin, and 60 memberships into one role applied 20 at a time.
+//! admin, 60 memberships into one role applied 20 at a time, a member renamed outside
+//! Terraform, and the catalog budget of a `terraform plan` of 200 memberships (one bulk
+//! `pg_auth_members` read per command).
 //!
 //! The roles themselves are made with SQL outside Terraform, so "destroy leaves the roles" is
 //! something to check rather than a given.
@@ -585,5 +587,127 @@ fn pg16_options_are_checked_at_apply_when_the_connection_is_unknown_at_plan() ->
         "{out}"
     );
     assert!(catalog_rows(&su, "readers", "alice")?.is_empty());
+    Ok(())
+}
+
+/// A refresh reads every membership in ONE `pg_auth_members` query per command (a snapshot
+/// shared by all reads), not one per membership, and stays within the pool's connections.
+#[test]
+fn plan_of_200_memberships_reads_pg_auth_members_once() -> Result<()> {
+    const GROUPS: usize = 10;
+    const MEMBERS: usize = 20;
+    const N: usize = GROUPS * MEMBERS;
+    const MAX_CONNECTIONS: usize = 4;
+    // Every statement in the server log, to count the provider's catalog reads.
+    let pg = PgServer::builder()
+        .setting("log_statement", "'all'")
+        .start()?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    let su = pg.superuser();
+    let groups: Vec<String> = (0..GROUPS).map(|i| format!("scale_group_{i}")).collect();
+    let members: Vec<String> = (0..MEMBERS).map(|i| format!("scale_member_{i}")).collect();
+    let all: Vec<&str> = groups.iter().chain(&members).map(String::as_str).collect();
+    create_roles(&admin, &all)?;
+    let hcl = format!(
+        "{}\nprovider \"dbre\" {{\n  postgres {{\n    max_connections = {MAX_CONNECTIONS}\n  }}\n}}\n\n\
+         resource \"dbre_role_membership\" \"m\" {{\n  count        = {N}\n  \
+         role         = \"scale_group_${{count.index % {GROUPS}}}\"\n  \
+         member       = \"scale_member_${{floor(count.index / {GROUPS})}}\"\n  \
+         admin_option = count.index % 3 == 0\n}}\n",
+        dbre_e2e::required_providers_hcl(),
+    );
+    let mut tf = workspace(&admin, &hcl)?;
+    tf.set_parallelism(20);
+    let apply = tf.apply(&[])?;
+    assert_eq!(error_count(&apply.stderr), 0, "{apply}");
+    for group in &groups {
+        assert_eq!(member_count(&su, group, "dbadmin")?, MEMBERS, "{group}");
+    }
+
+    // A plan refreshes all 200 (20 at a time) in one provider process.
+    let mark = pg.log_mark();
+    let plan = tf.plan_detailed(&[])?;
+    assert_eq!(plan.code, 0, "no changes expected: {plan}");
+    let log = pg.log_since(mark);
+    let membership_reads = log
+        .lines()
+        .filter(|l| l.contains("statement:") || l.contains("execute"))
+        .filter(|l| l.contains("pg_auth_members"))
+        .count();
+    let opened = pg.client_connections_since(mark);
+    println!(
+        "terraform plan of {N} dbre_role_membership (-parallelism=20, max_connections=\
+         {MAX_CONNECTIONS}) in {:.1?}: {membership_reads} pg_auth_members queries, {} \
+         connections opened",
+        plan.elapsed,
+        opened.len()
+    );
+    // A snapshot serves one burst of reads for 15 s; a refresh slower than that (a very busy
+    // machine) may read once more per 15 s, never once per membership.
+    let allowed = 1 + (plan.elapsed.as_secs() / 15) as usize;
+    assert!(
+        (1..=allowed).contains(&membership_reads),
+        "{membership_reads} pg_auth_members queries for a plan of {N} memberships taking \
+         {:.1?} (expected 1)",
+        plan.elapsed
+    );
+    assert!(
+        !opened.is_empty() && opened.len() <= MAX_CONNECTIONS + 1,
+        "{} connections for one plan (pool size {MAX_CONNECTIONS}): {opened:?}",
+        opened.len()
+    );
+
+    // Still exact: a membership revoked outside Terraform shows in the next plan.
+    admin.execute("REVOKE scale_group_3 FROM scale_member_7")?;
+    let plan = tf.assert_changes()?;
+    assert!(
+        plan.stdout
+            .contains("# dbre_role_membership.m[73] will be created")
+            && plan.stdout.contains("1 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    tf.apply(&[])?;
+    assert_eq!(
+        catalog_rows(&su, "scale_group_3", "scale_member_7")?,
+        [false]
+    );
+    tf.assert_no_changes()?;
+    Ok(())
+}
+
+/// A member role managed by Terraform and renamed outside it: the role is read by oid and
+/// renamed back in place; the membership (read by name) reads as gone and is adopted again —
+/// the rename kept it — so the apply converges and the next plan is empty.
+#[test]
+fn member_renamed_outside_terraform_converges() -> Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    let su = pg.superuser();
+    let body = format!(
+        "{}{}{}",
+        role_hcl("group", "renamers", &[]),
+        role_hcl("member", "rena", &[]),
+        "resource \"dbre_role_membership\" \"m\" {\n  role   = dbre_role.group.name\n  \
+         member = dbre_role.member.name\n  admin_option = true\n}\n"
+    );
+    let tf = workspace(&admin, &config(&admin, &body))?;
+    tf.apply(&[])?;
+    assert_eq!(catalog_rows(&su, "renamers", "rena")?, [true]);
+    tf.assert_no_changes()?;
+
+    admin.execute("ALTER ROLE rena RENAME TO rena_sneaky")?;
+    assert_eq!(catalog_rows(&su, "renamers", "rena_sneaky")?, [true]);
+    let plan = tf.assert_changes()?;
+    assert_updated_in_place(&plan.stdout, "dbre_role.member");
+    assert!(
+        plan.stdout
+            .contains("# dbre_role_membership.m will be created"),
+        "{plan}"
+    );
+    let apply = tf.apply(&[])?;
+    assert_eq!(error_count(&apply.stderr), 0, "{apply}");
+    assert!(catalog_role(&su, "rena_sneaky")?.is_none());
+    assert_eq!(catalog_rows(&su, "renamers", "rena")?, [true]);
+    tf.assert_no_changes()?;
     Ok(())
 }

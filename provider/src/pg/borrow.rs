@@ -128,22 +128,24 @@ impl Server {
             return Ok(None);
         }
         let me: String = row.get(1);
-        client
+        let granted = client
             .batch_execute(&format!(
                 "GRANT {} TO {}",
                 quote_ident(role)?,
                 quote_ident(&me)?
             ))
-            .await
-            .map_err(|e| {
-                PgError::query(
-                    format!(
-                        "acting for role \"{role}\" (the login \"{me}\" is not a member and \
+            .await;
+        // A membership write like any other: refreshes must not see the snapshot from before.
+        self.memberships_changed();
+        granted.map_err(|e| {
+            PgError::query(
+                format!(
+                    "acting for role \"{role}\" (the login \"{me}\" is not a member and \
                          could not make itself one)"
-                    ),
-                    &e,
-                )
-            })?;
+                ),
+                &e,
+            )
+        })?;
         holders.count = 1;
         holders.member = me;
         Ok(Some(Borrowed {
@@ -169,12 +171,13 @@ async fn give_back(server: &Server, key: &Key) -> Result<(), PgError> {
     if read_role(&*client, role).await?.is_none() {
         return Ok(());
     }
-    client
+    let revoked = client
         .batch_execute(&format!(
             "REVOKE {} FROM {}",
             quote_ident(role)?,
             quote_ident(&member)?
         ))
-        .await
-        .map_err(|e| PgError::query(format!("giving back role \"{role}\""), &e))
+        .await;
+    server.memberships_changed();
+    revoked.map_err(|e| PgError::query(format!("giving back role \"{role}\""), &e))
 }

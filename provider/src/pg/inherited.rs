@@ -1,6 +1,9 @@
 //! Whose privileges a role can use: itself, the roles it inherits from through membership, and
-//! what PostgreSQL's predefined roles and superuser status add — read in ONE query, so the
-//! privilege data source can answer "what can this role actually do" from an ACL snapshot.
+//! what PostgreSQL's predefined roles and superuser status add — so the privilege data source
+//! can answer "what can this role actually do" from an ACL snapshot. Two ways to the same
+//! answer: [`read_membership`] (ONE recursive query, on a connection to the database) and
+//! [`closure_from_snapshots`] (no query: the server's role, membership and ACL snapshots, which
+//! every refresh of the same Terraform command shares).
 //!
 //! The rules follow the server's own `has_privs_of_role`:
 //! - PostgreSQL 15: a membership edge is followed when the MEMBER has `rolinherit`;
@@ -12,14 +15,16 @@
 //!
 //! Superuser status is never inherited (`rolsuper` of the role itself only).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 
 use super::acl::{is_public, ObjectAcl, PUBLIC};
 use super::error::PgError;
+use super::membership_catalog::MembershipCatalog;
 use super::privileges::{ObjectType, Privilege};
+use super::roles::RoleCatalog;
 
 /// The closure of a role's privilege-granting memberships.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,10 +204,67 @@ pub async fn read_membership<C: GenericClient + Sync>(
     }))
 }
 
+/// What [`read_membership`] reads for role `name` in a database owned by `database_owner`,
+/// computed from snapshots: `roles` (names, `rolsuper`, `rolinherit`), `memberships` (the
+/// edges) and the owner (from the database's ACL snapshot; `None` leaves out the implicit
+/// `pg_database_owner` edge). Same rules, same result; `None`: no such role in `roles`.
+pub fn closure_from_snapshots(
+    name: &str,
+    roles: &RoleCatalog,
+    memberships: &MembershipCatalog,
+    database_owner: Option<u32>,
+    major: i32,
+) -> Option<Membership> {
+    if is_public(name) {
+        return Some(Membership::public());
+    }
+    let role = roles.by_name(name)?;
+    let member_inherits = |oid: u32| roles.by_oid(oid).is_some_and(|r| r.spec.inherit);
+    // member → the roles whose privileges it uses directly.
+    let mut granted: HashMap<u32, Vec<u32>> = HashMap::new();
+    for edge in memberships.edges() {
+        let inherits = if major >= 16 {
+            edge.inherit_option == Some(true)
+        } else {
+            member_inherits(edge.member)
+        };
+        if inherits {
+            granted.entry(edge.member).or_default().push(edge.role);
+        }
+    }
+    if let (Some(owner), Some(owners_role)) = (database_owner, roles.by_name("pg_database_owner")) {
+        if major >= 16 || member_inherits(owner) {
+            granted.entry(owner).or_default().push(owners_role.oid);
+        }
+    }
+    let mut closure = BTreeSet::from([role.oid]);
+    let mut queue = vec![role.oid];
+    while let Some(oid) = queue.pop() {
+        for &next in granted.get(&oid).into_iter().flatten() {
+            if closure.insert(next) {
+                queue.push(next);
+            }
+        }
+    }
+    let predefined = closure
+        .iter()
+        .filter_map(|oid| roles.by_oid(*oid))
+        .map(|r| r.spec.name.clone())
+        .filter(|n| PREDEFINED.contains(&n.as_str()))
+        .collect();
+    Some(Membership {
+        role: role.oid,
+        superuser: role.spec.superuser,
+        roles: closure,
+        predefined,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pg::acl::{Acl, AclEntry};
+    use crate::pg::MembershipEdge;
 
     fn table(owner: u32, acl: Acl) -> ObjectAcl {
         ObjectAcl {
@@ -288,5 +350,93 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(got, [Privilege::Select, Privilege::Update]);
+    }
+
+    fn catalog_of(roles: &[(u32, &str, bool)]) -> RoleCatalog {
+        RoleCatalog::from_roles(
+            roles
+                .iter()
+                .map(|&(oid, name, inherit)| crate::pg::RoleState {
+                    oid,
+                    spec: crate::pg::RoleSpec {
+                        name: name.into(),
+                        inherit,
+                        superuser: name == "su",
+                        ..Default::default()
+                    },
+                }),
+        )
+    }
+
+    fn edge(role: u32, member: u32, inherit_option: Option<bool>) -> MembershipEdge {
+        MembershipEdge {
+            role,
+            member,
+            inherit_option,
+        }
+    }
+
+    #[test]
+    fn snapshot_closure_follows_each_versions_inheritance_rule() {
+        // 1 top <- 2 mid <- 3 leaf (NOINHERIT) ; 4 reader -> pg_read_all_data (5) ;
+        // 6 owner NOINHERIT ; 7 pg_database_owner ; 8 su.
+        let roles = catalog_of(&[
+            (1, "top", true),
+            (2, "mid", true),
+            (3, "leaf", false),
+            (4, "reader", true),
+            (5, "pg_read_all_data", true),
+            (6, "owner", false),
+            (7, "pg_database_owner", true),
+            (8, "su", true),
+        ]);
+        // PG15: the member's rolinherit decides (leaf does not inherit; the PG16 column is NULL).
+        let pg15 = MembershipCatalog::with_edges(vec![
+            edge(1, 2, None),
+            edge(2, 3, None),
+            edge(5, 4, None),
+        ]);
+        let closure = |name: &str, memberships: &MembershipCatalog, major: i32| {
+            closure_from_snapshots(name, &roles, memberships, Some(6), major)
+                .unwrap()
+                .roles
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(closure("mid", &pg15, 15), [1, 2]);
+        assert_eq!(closure("leaf", &pg15, 15), [3]);
+        assert_eq!(closure("owner", &pg15, 15), [6], "NOINHERIT owner on 15");
+        let reader = closure_from_snapshots("reader", &roles, &pg15, None, 15).unwrap();
+        assert!(reader.predefined.contains("pg_read_all_data"));
+        assert!(
+            closure_from_snapshots("su", &roles, &pg15, None, 15)
+                .unwrap()
+                .superuser
+        );
+
+        // PG16+: each row's inherit_option decides, whatever the member's attribute; one
+        // inheriting row of several grantors is enough.
+        let pg16 = MembershipCatalog::with_edges(vec![
+            edge(1, 2, Some(false)),
+            edge(1, 2, Some(true)),
+            edge(2, 3, Some(true)),
+            edge(5, 4, Some(false)),
+        ]);
+        assert_eq!(closure("leaf", &pg16, 16), [1, 2, 3]);
+        assert_eq!(
+            closure("owner", &pg16, 16),
+            [6, 7],
+            "the owner's edge on 16"
+        );
+        assert!(closure_from_snapshots("reader", &roles, &pg16, None, 16)
+            .unwrap()
+            .predefined
+            .is_empty());
+
+        assert_eq!(
+            closure_from_snapshots("PUBLIC", &roles, &pg16, None, 16),
+            Some(Membership::public())
+        );
+        assert!(closure_from_snapshots("nobody", &roles, &pg16, None, 16).is_none());
     }
 }

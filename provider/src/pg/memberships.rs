@@ -21,6 +21,11 @@
 //! revoked (PostgreSQL 16+: only the grantor, a role with its privileges, or a superuser may);
 //! then nothing is changed and the error names those grantors.
 //!
+//! Refreshes and imports read from the server's snapshot of every membership
+//! ([`Server::membership_catalog`], one `pg_auth_members` query per Terraform walk, rows
+//! aggregated exactly as here). Writes never trust it: they read fresh under their locks, and
+//! every write forgets the snapshot afterwards, committed or not.
+//!
 //! SQL texts are fixed per server major version; every name goes through [`quote_ident`].
 
 use tokio_postgres::types::Type;
@@ -421,7 +426,8 @@ const WHO_MAY_REVOKE: &str = "Only the grantor, a role that has the grantor's pr
     Nothing was changed.";
 
 impl Server {
-    /// The membership of `member` in `role`, read on the maintenance database.
+    /// The membership of `member` in `role`, read now on the maintenance database (one query;
+    /// refreshes use [`Server::membership_catalog`] instead).
     pub async fn read_membership(
         &self,
         major: i32,
@@ -441,7 +447,7 @@ impl Server {
         spec: &MembershipSpec,
     ) -> Result<Membership, PgError> {
         validate_spec(spec, major)?;
-        retry(|| async {
+        let result = retry(|| async {
             let tx = self.locked_tx(&spec.role, &spec.member).await?;
             let current = match read_membership(&*tx, major, &spec.role, &spec.member).await {
                 Ok(current) => current,
@@ -479,7 +485,9 @@ impl Server {
                 }
             }
         })
-        .await
+        .await;
+        self.memberships_changed();
+        result
     }
 
     /// Revokes the membership of `member` in `role` — every grantor's row — in one transaction,
@@ -491,7 +499,7 @@ impl Server {
         role: &str,
         member: &str,
     ) -> Result<(), PgError> {
-        retry(|| async {
+        let result = retry(|| async {
             let tx = self.locked_tx(role, member).await?;
             let current = match read_membership(&*tx, major, role, member).await {
                 Ok(Some(current)) => current,
@@ -522,7 +530,9 @@ impl Server {
                 Err(e) => rollback_with(tx, e).await,
             }
         })
-        .await
+        .await;
+        self.memberships_changed();
+        result
     }
 
     /// A transaction on the maintenance database holding the locks for `role` and `member`.

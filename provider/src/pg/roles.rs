@@ -282,11 +282,13 @@ impl Server {
     }
 
     /// Called after every role write (committed or not: a failed statement may still have run):
-    /// the next [`Server::role_catalog`] reads again, and so does every ACL snapshot — they
-    /// name roles (a rename), and dropping a role revokes what it held.
+    /// the next [`Server::role_catalog`] reads again, and so does every ACL and membership
+    /// snapshot — they name roles (a rename), and dropping a role revokes what it held and
+    /// every membership it had.
     pub(crate) fn roles_changed(&self) {
         self.role_cache().invalidate(&());
         self.acl_cache().invalidate_all();
+        self.memberships_changed();
     }
 
     /// Creates the role (with its comment) in one transaction and reads it back.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::acl::DatabaseAcls;
 use super::error::PgError;
+use super::membership_catalog::MembershipCatalog;
 use super::pool::{PoolStats, PooledClient, Pools};
 use super::roles::RoleCatalog;
 use super::settings::ConnSettings;
@@ -24,6 +25,9 @@ pub struct Server {
     acls: Arc<SnapshotCache<String, DatabaseAcls>>,
     /// Every role of the cluster (see [`Server::role_catalog`]).
     roles: Arc<SnapshotCache<(), RoleCatalog>>,
+    /// Every role membership of the cluster, keyed by server major (the query's shape; see
+    /// [`Server::membership_catalog`]).
+    memberships: Arc<SnapshotCache<i32, MembershipCatalog>>,
 }
 
 /// What the provider learns when it first talks to the server.
@@ -54,6 +58,7 @@ impl Server {
             settings: Arc::new(settings),
             acls: Arc::new(SnapshotCache::new(SNAPSHOT_MAX_AGE)),
             roles: Arc::new(SnapshotCache::new(SNAPSHOT_MAX_AGE)),
+            memberships: Arc::new(SnapshotCache::new(SNAPSHOT_MAX_AGE)),
         }
     }
 
@@ -63,6 +68,10 @@ impl Server {
 
     pub(super) fn role_cache(&self) -> &SnapshotCache<(), RoleCatalog> {
         &self.roles
+    }
+
+    pub(super) fn membership_cache(&self) -> &SnapshotCache<i32, MembershipCatalog> {
+        &self.memberships
     }
 
     pub fn settings(&self) -> &ConnSettings {
@@ -147,6 +156,10 @@ mod tests {
         ));
         assert_send(&crate::pg::lock_in_order(&**client, &[]));
         assert_send(&server.database_acls("db", 15));
+        assert_send(&server.membership_catalog(15));
+        assert_send(&crate::pg::membership_catalog::read_membership_catalog(
+            &**client, 15,
+        ));
         assert_send(&crate::pg::acl::read_database_acls(
             &**client, "db", 15, None,
         ));

@@ -4,8 +4,9 @@
 //! predefined `pg_read_all_data` / `pg_write_all_data` / `pg_maintain` roles add. For audits,
 //! and for modules that must know before they grant.
 //!
-//! Answered from the database's ACL snapshot (one catalog read, shared with every grant
-//! resource refreshed in the same walk) and one membership query.
+//! Answered from snapshots shared with every resource refreshed in the same walk: the
+//! database's ACLs (one catalog read per database), every role and every membership (one read
+//! each per server); the membership closure is computed from them, not queried per role.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +15,7 @@ use async_trait::async_trait;
 use super::pg_errors::diagnostic;
 use super::Ctx;
 use crate::pg::acl::DatabaseAcls;
-use crate::pg::inherited::{read_membership, Membership};
+use crate::pg::inherited::{closure_from_snapshots, Membership};
 use crate::pg::{ObjectAcl, ObjectType, PgError, Privilege};
 use crate::tf::{
     validators, AttrPath, Attribute, Block, DataSource, Diagnostic, Diagnostics, Schema, Type,
@@ -139,12 +140,15 @@ impl DataSource<Ctx> for PrivilegesDataSource {
             .database_acls(database, major)
             .await
             .map_err(at_database)?;
-        let membership = {
-            let client = server.client(database).await.map_err(at_database)?;
-            read_membership(&*client, role, major)
-                .await
-                .map_err(at_database)?
-        };
+        let roles = server.role_catalog().await.map_err(at_database)?;
+        let memberships = server
+            .membership_catalog(major)
+            .await
+            .map_err(at_database)?;
+        let owner = acls
+            .find(ObjectType::Database, None, database, None)
+            .map(|d| d.owner);
+        let membership = closure_from_snapshots(role, &roles, &memberships, owner, major);
         let Some(membership) = membership else {
             return Err(Diagnostic::error(
                 "Role not found",

@@ -10,6 +10,10 @@
 //!   an older server is a plan-time error at the attribute (at apply when the connection is not
 //!   known at plan). Left out, they are not managed: state shows what the server has.
 //! - Import id: `role/member` ([`super::import_id`]).
+//! - Read and import answer from the server's membership snapshot: one `pg_auth_members` query
+//!   for every membership refreshed in the same Terraform command, forgotten by each of our
+//!   membership or role writes, so drift made outside Terraform shows in the next command.
+//!   Create, update and delete read fresh under their locks.
 
 use async_trait::async_trait;
 
@@ -155,8 +159,8 @@ impl Resource<Ctx> for RoleMembershipResource {
         else {
             return Ok(None);
         };
-        match server.read_membership(major, role, member).await {
-            Ok(found) => Ok(found.map(|m| to_state(&m))),
+        match server.membership_catalog(major).await {
+            Ok(catalog) => Ok(catalog.get(role, member).map(to_state)),
             Err(e) => Err(diagnostic(&e, None).into()),
         }
     }
@@ -198,9 +202,13 @@ impl Resource<Ctx> for RoleMembershipResource {
                 .map_err(|e| bad_id(format!("The import id {id:?} names a bad role: {e}.")))?;
         }
         let (server, major) = server_and_major(meta)?;
-        match server.read_membership(major, &role, &member).await {
-            Ok(Some(m)) => Ok(to_state(&m)),
-            Ok(None) => Err(Diagnostic::error(
+        let catalog = server
+            .membership_catalog(major)
+            .await
+            .map_err(|e| Diagnostics::from(diagnostic(&e, None)))?;
+        match catalog.get(&role, &member) {
+            Some(m) => Ok(to_state(m)),
+            None => Err(Diagnostic::error(
                 "Membership not found",
                 format!(
                     "Role \"{member}\" is not a member of role \"{role}\" (or one of them does \
@@ -209,7 +217,6 @@ impl Resource<Ctx> for RoleMembershipResource {
                 ),
             )
             .into()),
-            Err(e) => Err(diagnostic(&e, None).into()),
         }
     }
 }

@@ -21,7 +21,7 @@ fn setup(pg: &PgServer) -> Result<()> {
         "CREATE ROLE analyst; CREATE ROLE auditor; CREATE ROLE owner_r; CREATE ROLE third;
          CREATE SCHEMA sales AUTHORIZATION owner_r;
          SET ROLE owner_r;
-         CREATE TABLE sales.orders (id int, total int, note text);
+         CREATE TABLE sales.orders (id int, total int, note text, region text);
          RESET ROLE;
          -- A column grant by a third grantor, which no resource here manages.
          GRANT USAGE ON SCHEMA sales TO third;
@@ -62,7 +62,8 @@ fn table_grant(privileges: &[&str], extra: &[(&str, String)]) -> String {
 }
 
 /// `dbre_grant.cols`: analyst's SELECT WITH GRANT OPTION on `columns` of sales.orders, and
-/// `dbre_grant.upd`: UPDATE (total).
+/// `dbre_grant.upd`: UPDATE (region). (Each owns every privilege of analyst on its columns, so
+/// they name different ones; note carries a third grantor's SELECT that neither names.)
 fn column_grants(columns: &[&str], extra: &[(&str, String)]) -> String {
     let mut attrs = vec![
         ("database", s("app")),
@@ -84,7 +85,7 @@ fn column_grants(columns: &[&str], extra: &[(&str, String)]) -> String {
             ("schema", s("sales")),
             ("object_type", s("column")),
             ("objects", l(&["orders"])),
-            ("columns", l(&["total"])),
+            ("columns", l(&["region"])),
             ("privileges", l(&["UPDATE"])),
         ],
     ));
@@ -99,7 +100,7 @@ fn rewrite(tf: &TfWorkspace, login: &ConnInfo, body: &str) -> Result<()> {
 fn expected_columns(columns: &[&str]) -> String {
     let mut out: Vec<String> = columns.iter().map(|c| format!("{c}:SELECT*")).collect();
     out.push("note:SELECT".into());
-    out.push("total:UPDATE".into());
+    out.push("region:UPDATE".into());
     out.sort();
     out.join(",")
 }
@@ -107,11 +108,15 @@ fn expected_columns(columns: &[&str]) -> String {
 fn table_then_columns(pg: &PgServer, login: &ConnInfo) -> Result<()> {
     setup(pg)?;
     let su = pg.superuser().with_database("app");
-    let both = |table: &[&str]| format!("{}{}", table_grant(table, &[]), column_grants(&["id"], &[]));
+    let both =
+        |table: &[&str]| format!("{}{}", table_grant(table, &[]), column_grants(&["id"], &[]));
     let tf = workspace(login, &config(login, &both(&["SELECT", "INSERT"])))?;
     tf.apply(&[])?;
     assert_eq!(rel_privs(&su, "analyst", "sales.orders")?, "INSERT,SELECT");
-    assert_eq!(col_privs(&su, "analyst", "sales.orders")?, expected_columns(&["id"]));
+    assert_eq!(
+        col_privs(&su, "analyst", "sales.orders")?,
+        expected_columns(&["id"])
+    );
     tf.assert_no_changes()?;
 
     // The table grant stops granting SELECT: the column grants stay, in one apply.
@@ -119,13 +124,16 @@ fn table_then_columns(pg: &PgServer, login: &ConnInfo) -> Result<()> {
     let apply = tf.apply(&[])?;
     assert!(apply.stdout.contains("1 changed"), "{apply}");
     assert_eq!(rel_privs(&su, "analyst", "sales.orders")?, "INSERT");
-    assert_eq!(col_privs(&su, "analyst", "sales.orders")?, expected_columns(&["id"]));
+    assert_eq!(
+        col_privs(&su, "analyst", "sales.orders")?,
+        expected_columns(&["id"])
+    );
     assert_eq!(
         ask(
             &su,
             "has_column_privilege('analyst', 'sales.orders', 'id', 'SELECT')::text \
              || has_column_privilege('analyst', 'sales.orders', 'total', 'SELECT')::text \
-             || has_column_privilege('analyst', 'sales.orders', 'total', 'UPDATE')::text"
+             || has_column_privilege('analyst', 'sales.orders', 'region', 'UPDATE')::text"
         )?,
         "truefalsetrue"
     );
@@ -139,7 +147,10 @@ fn table_then_columns(pg: &PgServer, login: &ConnInfo) -> Result<()> {
     let apply = tf.apply(&[])?;
     assert!(apply.stdout.contains("1 destroyed"), "{apply}");
     assert_eq!(rel_privs(&su, "analyst", "sales.orders")?, "");
-    assert_eq!(col_privs(&su, "analyst", "sales.orders")?, expected_columns(&["id"]));
+    assert_eq!(
+        col_privs(&su, "analyst", "sales.orders")?,
+        expected_columns(&["id"])
+    );
     tf.assert_no_changes()?;
 
     // Both change in one apply, in either order and at once: the table loses SELECT while the
@@ -153,10 +164,7 @@ fn table_then_columns(pg: &PgServer, login: &ConnInfo) -> Result<()> {
         ),
         (
             "table after the columns",
-            vec![(
-                "depends_on",
-                "[dbre_grant.cols, dbre_grant.upd]".into(),
-            )],
+            vec![("depends_on", "[dbre_grant.cols, dbre_grant.upd]".into())],
             vec![],
             &[],
         ),
@@ -182,7 +190,11 @@ fn table_then_columns(pg: &PgServer, login: &ConnInfo) -> Result<()> {
         );
         rewrite(&tf, login, &next)?;
         tf.apply(args)?;
-        assert_eq!(rel_privs(&su, "analyst", "sales.orders")?, "INSERT", "{what}");
+        assert_eq!(
+            rel_privs(&su, "analyst", "sales.orders")?,
+            "INSERT",
+            "{what}"
+        );
         assert_eq!(
             col_privs(&su, "analyst", "sales.orders")?,
             expected_columns(&["id", "total"]),
@@ -190,7 +202,12 @@ fn table_then_columns(pg: &PgServer, login: &ConnInfo) -> Result<()> {
         );
         tf.assert_no_changes()?;
         // The next round starts from one column again.
-        rewrite(&tf, login, &column_grants(&["id"], &cols_extra))?;
+        let back = format!(
+            "{}{}",
+            table_grant(&["INSERT"], &table_extra),
+            column_grants(&["id"], &cols_extra)
+        );
+        rewrite(&tf, login, &back)?;
         tf.apply(args)?;
     }
 

@@ -440,3 +440,125 @@ async fn routine_argument_types_resolve_under_a_third_grantor() {
         "the grant middle made is revoked"
     );
 }
+
+/// `grantee`'s entries on relation `rel` with their grantor: `SELECT/owner_r`, sorted.
+fn rel_grants(pg: &PgServer, role: &str, rel: &str) -> String {
+    psql_super(
+        pg,
+        "app",
+        &format!(
+            "SELECT coalesce(string_agg(a.privilege_type || '/' || a.grantor::regrole::text, ',' \
+               ORDER BY 1), '') \
+             FROM pg_class c, aclexplode(c.relacl) a \
+             WHERE c.oid = '{rel}'::regclass AND a.grantee = '{role}'::regrole"
+        ),
+    )
+}
+
+/// A NOINHERIT admin that is a member of the owner holds the owner's rights only through SET
+/// ROLE: a GRANT as itself is "permission denied". The engine acts as the owner (recorded as
+/// the grantor, as when inheriting), for borrowed memberships too (they do not inherit either),
+/// and for the column grants a table revoke takes along; default privileges need membership
+/// only. Nothing borrowed is kept, and the admin's own membership is left as it was.
+#[tokio::test]
+async fn a_noinherit_admin_acts_for_the_owner_through_set_role() {
+    use dbre_provider::pg::default_privileges::{DefaultPrivilegesKey, Target as Defaults};
+    use Privilege::*;
+    let pg = harness::start();
+    setup(&pg);
+    psql_super(
+        &pg,
+        "app",
+        r#"CREATE ROLE noinh LOGIN CREATEROLE NOINHERIT PASSWORD 'noinh-pw-42';
+           GRANT owner_r TO noinh;
+           CREATE ROLE other_owner; GRANT USAGE ON SCHEMA "s p.ace" TO other_owner;
+           CREATE TABLE "s p.ace".theirs (id int, note text);
+           ALTER TABLE "s p.ace".theirs OWNER TO other_owner;"#,
+    );
+    let mut settings = harness::user(&pg, "noinh", "noinh-pw-42");
+    settings.database = "app".into();
+    let (server, info) = connect(settings).await;
+    assert!(!info.superuser);
+
+    // Objects of the owner it is a member of, and of one it borrows.
+    named(
+        &server,
+        &info,
+        "reader",
+        &[grant(tables(&["T/1", "theirs"]), &[Select, Insert], false)],
+    )
+    .await;
+    assert_eq!(
+        rel_grants(&pg, "reader", T1),
+        "INSERT/owner_r,SELECT/owner_r"
+    );
+    assert_eq!(
+        rel_grants(&pg, "reader", r#""s p.ace".theirs"#),
+        "INSERT/other_owner,SELECT/other_owner"
+    );
+
+    // A column grant, then the table's SELECT revoked: the column grant stays.
+    let cols = Target::Objects {
+        object_type: ObjectType::Column,
+        schema: Some("s p.ace".into()),
+        names: vec!["theirs".into()],
+        columns: vec!["note".into()],
+    };
+    named(&server, &info, "reader", &[grant(cols, &[Select], true)]).await;
+    named(
+        &server,
+        &info,
+        "reader",
+        &[grant(tables(&["T/1", "theirs"]), &[Insert], false)],
+    )
+    .await;
+    assert_eq!(
+        rel_grants(&pg, "reader", r#""s p.ace".theirs"#),
+        "INSERT/other_owner"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "app",
+            r#"SELECT string_agg(x.attname || ':' || a.privilege_type || '/' || a.grantor::regrole::text
+                 || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ',')
+               FROM pg_attribute x, aclexplode(x.attacl) a
+               WHERE x.attrelid = '"s p.ace".theirs'::regclass AND a.grantee = 'reader'::regrole"#
+        ),
+        "note:SELECT/other_owner*"
+    );
+
+    // Default privileges of the owner it is a member of.
+    let key = DefaultPrivilegesKey {
+        database: "app".into(),
+        owner: "owner_r".into(),
+        schema: Some("s p.ace".into()),
+        object_type: ObjectType::Table,
+        role: "reader".into(),
+    };
+    let held = server
+        .set_default_privileges(&key, &Defaults::new(set(&[Select]), false), info.major())
+        .await
+        .unwrap();
+    assert_eq!(held.privileges, set(&[Select]));
+    psql_super(
+        &pg,
+        "app",
+        r#"SET ROLE owner_r; CREATE TABLE "s p.ace".later (id int); RESET ROLE"#,
+    );
+    assert_eq!(
+        rel_grants(&pg, "reader", r#""s p.ace".later"#),
+        "SELECT/owner_r"
+    );
+
+    // Only its own membership is left.
+    assert_eq!(
+        psql_super(
+            &pg,
+            "app",
+            "SELECT string_agg(m.roleid::regrole::text, ',') FROM pg_auth_members m \
+             WHERE m.member = 'noinh'::regrole"
+        ),
+        "owner_r"
+    );
+}

@@ -106,7 +106,6 @@ fn expected_columns(columns: &[&str]) -> String {
 }
 
 fn table_then_columns(pg: &PgServer, login: &ConnInfo) -> Result<()> {
-    setup(pg)?;
     let su = pg.superuser().with_database("app");
     let both =
         |table: &[&str]| format!("{}{}", table_grant(table, &[]), column_grants(&["id"], &[]));
@@ -263,6 +262,7 @@ resource "dbre_role_privileges" "auditor" {{
 #[test]
 fn table_revokes_keep_column_grants_as_superuser() -> Result<()> {
     let pg = PgServer::start()?;
+    setup(&pg)?;
     let su = pg.superuser();
     table_then_columns(&pg, &su)?;
     role_privileges_with_table_and_column_blocks(&pg, &su)
@@ -271,9 +271,66 @@ fn table_revokes_keep_column_grants_as_superuser() -> Result<()> {
 #[test]
 fn table_revokes_keep_column_grants_as_managed_admin() -> Result<()> {
     let pg = PgServer::start()?;
+    setup(&pg)?;
     let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
     table_then_columns(&pg, &admin)?;
     role_privileges_with_table_and_column_blocks(&pg, &admin)?;
     assert_eq!(memberships_of(&pg.superuser(), "dbadmin")?, 0);
+    Ok(())
+}
+
+/// A NOINHERIT admin that is a member of the owner has the owner's rights only through SET
+/// ROLE (a GRANT as itself is "permission denied"): everything above works, the grants are
+/// recorded as the owner's, its default privileges can be managed, and its own membership is
+/// left as it was.
+#[test]
+fn a_noinherit_admin_member_of_the_owner_acts_as_the_owner() -> Result<()> {
+    let pg = PgServer::start()?;
+    setup(&pg)?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    pg.execute("ALTER ROLE dbadmin NOINHERIT; GRANT owner_r TO dbadmin")?;
+    table_then_columns(&pg, &admin)?;
+    role_privileges_with_table_and_column_blocks(&pg, &admin)?;
+
+    let su = pg.superuser().with_database("app");
+    let body = format!(
+        "{}{}",
+        table_grant(&["SELECT"], &[]),
+        r#"
+resource "dbre_default_privileges" "later" {
+  database    = "app"
+  owner       = "owner_r"
+  schema      = "sales"
+  role        = "analyst"
+  object_type = "table"
+  privileges  = ["SELECT"]
+}
+"#
+    );
+    let tf = workspace(&admin, &config(&admin, &body))?;
+    tf.apply(&[])?;
+    tf.assert_no_changes()?;
+    su.execute("SET ROLE owner_r; CREATE TABLE sales.later (id int); RESET ROLE")?;
+    assert_eq!(
+        ask(
+            &su,
+            "(SELECT string_agg(a.privilege_type || '/' || a.grantor::regrole::text, ',' \
+               ORDER BY 1) FROM pg_class c, aclexplode(c.relacl) a \
+              WHERE c.oid IN ('sales.orders'::regclass, 'sales.later'::regclass) \
+                AND a.grantee = 'analyst'::regrole)"
+        )?,
+        "SELECT/owner_r,SELECT/owner_r"
+    );
+    tf.destroy(&[])?;
+    assert_eq!(rel_privs(&su, "analyst", "sales.orders")?, "");
+    assert_eq!(
+        ask(
+            &su,
+            "(SELECT count(*) FROM pg_default_acl d WHERE d.defaclrole = 'owner_r'::regrole)::text"
+        )?,
+        "0"
+    );
+    // Its own membership stays; nothing borrowed is left.
+    assert_eq!(memberships_of(&pg.superuser(), "dbadmin")?, 1);
     Ok(())
 }

@@ -92,6 +92,9 @@ fn column_grants(columns: &[&str], extra: &[(&str, String)]) -> String {
     out
 }
 
+/// Extra attribute lines for a resource: (attribute, HCL value).
+type Hcl = Vec<(&'static str, String)>;
+
 fn rewrite(tf: &TfWorkspace, login: &ConnInfo, body: &str) -> Result<()> {
     tf.write_config(&config(login, body))
 }
@@ -154,7 +157,7 @@ fn table_then_columns(pg: &PgServer, login: &ConnInfo) -> Result<()> {
 
     // Both change in one apply, in either order and at once: the table loses SELECT while the
     // column grant gains a column (a replacement: its old columns are revoked, the new granted).
-    let orders: [(&str, Vec<(&str, String)>, Vec<(&str, String)>, &[&str]); 3] = [
+    let orders: [(&str, Hcl, Hcl, &[&str]); 3] = [
         (
             "columns after the table",
             vec![],

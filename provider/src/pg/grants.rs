@@ -38,6 +38,12 @@
 //!   ROLE`), which needs membership in G.
 //! - A non-superuser admin borrows membership in the owners and grantors it lacks
 //!   ([`Server::borrow_role`]) for the duration, outside the transaction, and gives it back.
+//!   An owner whose rights it does not inherit (a NOINHERIT login, a membership without
+//!   INHERIT — borrowed ones of a NOINHERIT login included) it acts as with `SET LOCAL ROLE`,
+//!   like a third grantor; PostgreSQL records the owner as grantor either way.
+//! - A table-level REVOKE also revokes the grantee's column privileges granted by the same
+//!   grantor (SQL spec). What the write did not mean to take is granted back as that grantor
+//!   in the same transaction and checked afterwards (see `column_fallout.rs`).
 //! - Revoking a privilege (or its grant option) that the grantee passed on to others is refused
 //!   with the list of who depends on it — never a silent CASCADE.
 //!

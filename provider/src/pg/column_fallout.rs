@@ -11,7 +11,7 @@
 //! locked under their table), and in the same transaction grants back, as the same grantor,
 //! every column privilege it did not mean to take: all of them on columns the write does not
 //! cover, and on columns it covers what their desired state keeps. The columns it does not
-//! cover are checked after the write to hold exactly what they held before.
+//! cover are checked after the write to still hold everything they held before.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -44,7 +44,7 @@ pub(super) struct Restore {
 pub(super) struct Fallout {
     pub restores: Vec<Restore>,
     /// Columns the write does not cover, with what the grantee holds on each before the write
-    /// (and must hold after it).
+    /// (and must still hold after it).
     pub kept: Vec<(String, BTreeSet<AclEntry>)>,
 }
 

@@ -650,7 +650,8 @@ impl Server {
                 )));
             }
         }
-        // Columns the write does not cover hold what they held before.
+        // Columns the write does not cover still hold everything they held before (a grant
+        // someone else added meanwhile is not ours to judge).
         for (_, table, f) in &fallout {
             for (column, before) in &f.kept {
                 let now: BTreeSet<AclEntry> = after
@@ -665,7 +666,7 @@ impl Server {
                     .into_iter()
                     .filter(|e| e.grantee == gid)
                     .collect();
-                if &now != before {
+                if !before.is_subset(&now) {
                     let key = (
                         ObjectType::Column,
                         table.schema.clone(),

@@ -440,3 +440,253 @@ async fn routine_argument_types_resolve_under_a_third_grantor() {
         "the grant middle made is revoked"
     );
 }
+
+/// `grantee`'s entries on relation `rel` with their grantor: `SELECT/owner_r`, sorted.
+fn rel_grants(pg: &PgServer, role: &str, rel: &str) -> String {
+    psql_super(
+        pg,
+        "app",
+        &format!(
+            "SELECT coalesce(string_agg(a.privilege_type || '/' || a.grantor::regrole::text, ',' \
+               ORDER BY 1), '') \
+             FROM pg_class c, aclexplode(c.relacl) a \
+             WHERE c.oid = '{rel}'::regclass AND a.grantee = '{role}'::regrole"
+        ),
+    )
+}
+
+/// A NOINHERIT admin that is a member of the owner holds the owner's rights only through SET
+/// ROLE: a GRANT as itself is "permission denied". The engine acts as the owner (recorded as
+/// the grantor, as when inheriting), for borrowed memberships too (they do not inherit either),
+/// and for the column grants a table revoke takes along; default privileges need membership
+/// only. Nothing borrowed is kept, and the admin's own membership is left as it was.
+#[tokio::test]
+async fn a_noinherit_admin_acts_for_the_owner_through_set_role() {
+    use dbre_provider::pg::default_privileges::{DefaultPrivilegesKey, Target as Defaults};
+    use Privilege::*;
+    let pg = harness::start();
+    setup(&pg);
+    psql_super(
+        &pg,
+        "app",
+        r#"CREATE ROLE noinh LOGIN CREATEROLE NOINHERIT PASSWORD 'noinh-pw-42';
+           GRANT owner_r TO noinh;
+           CREATE ROLE other_owner; GRANT USAGE ON SCHEMA "s p.ace" TO other_owner;
+           CREATE TABLE "s p.ace".theirs (id int, note text);
+           ALTER TABLE "s p.ace".theirs OWNER TO other_owner;"#,
+    );
+    let mut settings = harness::user(&pg, "noinh", "noinh-pw-42");
+    settings.database = "app".into();
+    let (server, info) = connect(settings).await;
+    assert!(!info.superuser);
+
+    // Objects of the owner it is a member of, and of one it borrows.
+    named(
+        &server,
+        &info,
+        "reader",
+        &[grant(tables(&["T/1", "theirs"]), &[Select, Insert], false)],
+    )
+    .await;
+    assert_eq!(
+        rel_grants(&pg, "reader", T1),
+        "INSERT/owner_r,SELECT/owner_r"
+    );
+    assert_eq!(
+        rel_grants(&pg, "reader", r#""s p.ace".theirs"#),
+        "INSERT/other_owner,SELECT/other_owner"
+    );
+
+    // A column grant, then the table's SELECT revoked: the column grant stays.
+    let cols = Target::Objects {
+        object_type: ObjectType::Column,
+        schema: Some("s p.ace".into()),
+        names: vec!["theirs".into()],
+        columns: vec!["note".into()],
+    };
+    named(&server, &info, "reader", &[grant(cols, &[Select], true)]).await;
+    named(
+        &server,
+        &info,
+        "reader",
+        &[grant(tables(&["T/1", "theirs"]), &[Insert], false)],
+    )
+    .await;
+    assert_eq!(
+        rel_grants(&pg, "reader", r#""s p.ace".theirs"#),
+        "INSERT/other_owner"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "app",
+            r#"SELECT string_agg(x.attname || ':' || a.privilege_type || '/' || a.grantor::regrole::text
+                 || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ',')
+               FROM pg_attribute x, aclexplode(x.attacl) a
+               WHERE x.attrelid = '"s p.ace".theirs'::regclass AND a.grantee = 'reader'::regrole"#
+        ),
+        "note:SELECT/other_owner*"
+    );
+
+    // Default privileges of the owner it is a member of.
+    let key = DefaultPrivilegesKey {
+        database: "app".into(),
+        owner: "owner_r".into(),
+        schema: Some("s p.ace".into()),
+        object_type: ObjectType::Table,
+        role: "reader".into(),
+    };
+    let held = server
+        .set_default_privileges(&key, &Defaults::new(set(&[Select]), false), info.major())
+        .await
+        .unwrap();
+    assert_eq!(held.privileges, set(&[Select]));
+    psql_super(
+        &pg,
+        "app",
+        r#"SET ROLE owner_r; CREATE TABLE "s p.ace".later (id int); RESET ROLE"#,
+    );
+    assert_eq!(
+        rel_grants(&pg, "reader", r#""s p.ace".later"#),
+        "SELECT/owner_r"
+    );
+
+    // Only its own membership is left.
+    assert_eq!(
+        psql_super(
+            &pg,
+            "app",
+            "SELECT string_agg(m.roleid::regrole::text, ',') FROM pg_auth_members m \
+             WHERE m.member = 'noinh'::regrole"
+        ),
+        "owner_r"
+    );
+}
+
+/// `role`'s column entries on `rel`: `column:PRIVILEGE/grantor` (`*`: with grant option),
+/// sorted.
+fn col_grants(pg: &PgServer, role: &str, rel: &str) -> String {
+    psql_super(
+        pg,
+        "app",
+        &format!(
+            "SELECT coalesce(string_agg(e, ',' ORDER BY e COLLATE \"C\"), '') FROM ( \
+               SELECT x.attname || ':' || a.privilege_type || '/' || a.grantor::regrole::text \
+                 || CASE WHEN a.is_grantable THEN '*' ELSE '' END AS e \
+               FROM pg_attribute x, aclexplode(x.attacl) a \
+               WHERE x.attrelid = '{rel}'::regclass AND x.attnum > 0 \
+                 AND a.grantee = '{role}'::regrole) entries"
+        ),
+    )
+}
+
+/// A table-level REVOKE takes the column privileges of the same grantor along (PostgreSQL,
+/// per SQL spec); the engine grants back what it did not mean to take, as that grantor — the
+/// owner's and a third grantor's, plain and WITH GRANT OPTION, grant-option-only revokes too —
+/// refuses (naming who) when a column grant option was passed on, and in authoritative mode
+/// keeps exactly what the column entries say.
+async fn table_revokes_keep_column_grants(login: fn(&PgServer) -> dbre_provider::pg::ConnSettings) {
+    use Privilege::*;
+    let pg = harness::start();
+    setup(&pg);
+    psql_super(
+        &pg,
+        "app",
+        r#"GRANT USAGE ON SCHEMA "s p.ace" TO reader;
+           GRANT SELECT, INSERT ON "s p.ace"."T/1" TO reader WITH GRANT OPTION;
+           GRANT SELECT (id) ON "s p.ace"."T/1" TO reader WITH GRANT OPTION;
+           GRANT UPDATE (secret) ON "s p.ace"."T/1" TO reader;
+           GRANT SELECT ON "s p.ace"."T/1" TO middle WITH GRANT OPTION;
+           SET ROLE middle;
+           GRANT SELECT ON "s p.ace"."T/1" TO reader;
+           GRANT SELECT (secret) ON "s p.ace"."T/1" TO reader;
+           RESET ROLE;"#,
+    );
+    let mut settings = login(&pg);
+    settings.database = "app".into();
+    let (server, info) = connect(settings).await;
+    let before = col_grants(&pg, "reader", T1);
+    assert_eq!(
+        before,
+        "id:SELECT/owner_r*,secret:SELECT/middle,secret:UPDATE/owner_r"
+    );
+
+    // SELECT goes from both grantors, INSERT keeps the privilege but loses its option.
+    let applied = named(
+        &server,
+        &info,
+        "reader",
+        &[grant(tables(&["T/1"]), &[Insert], false)],
+    )
+    .await;
+    assert_eq!(applied.objects_changed, 1);
+    assert_eq!(rel_grants(&pg, "reader", T1), "INSERT/owner_r");
+    assert_eq!(col_grants(&pg, "reader", T1), before);
+
+    // A column grant option passed on: the table revoke would need CASCADE; refused by name.
+    psql_super(
+        &pg,
+        "app",
+        r#"GRANT SELECT ON "s p.ace"."T/1" TO reader;
+           SET ROLE reader; GRANT SELECT (id) ON "s p.ace"."T/1" TO leaf; RESET ROLE;"#,
+    );
+    let err = server
+        .apply_grants(
+            "app",
+            &info,
+            "reader",
+            &[grant(tables(&["T/1"]), &[Insert], false)],
+            Mode::Named,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("SELECT to leaf") && err.contains("\"id\""),
+        "{err}"
+    );
+    assert_eq!(col_grants(&pg, "leaf", T1), "id:SELECT/reader");
+    assert_eq!(
+        rel_grants(&pg, "reader", T1),
+        "INSERT/owner_r,SELECT/owner_r"
+    );
+    psql_super(
+        &pg,
+        "app",
+        r#"SET ROLE reader; REVOKE SELECT (id) ON "s p.ace"."T/1" FROM leaf; RESET ROLE;"#,
+    );
+
+    // Authoritative, a table entry and a column entry: the column keeps what its entry says
+    // (SELECT, no longer grantable), everything else on the columns goes.
+    let id = Target::Objects {
+        object_type: ObjectType::Column,
+        schema: Some("s p.ace".into()),
+        names: vec!["T/1".into()],
+        columns: vec!["id".into()],
+    };
+    server
+        .apply_grants(
+            "app",
+            &info,
+            "reader",
+            &[
+                grant(tables(&["T/1"]), &[Insert], false),
+                grant(id, &[Select], false),
+            ],
+            Mode::Authoritative,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rel_grants(&pg, "reader", T1), "INSERT/owner_r");
+    assert_eq!(col_grants(&pg, "reader", T1), "id:SELECT/owner_r");
+}
+
+#[tokio::test]
+async fn table_revokes_keep_column_grants_as_superuser() {
+    table_revokes_keep_column_grants(|pg| pg.superuser().settings()).await;
+}
+
+#[tokio::test]
+async fn table_revokes_keep_column_grants_as_admin() {
+    table_revokes_keep_column_grants(harness::admin).await;
+}

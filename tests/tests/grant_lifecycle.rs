@@ -193,6 +193,18 @@ fn lifecycle_as_managed_admin_on_objects_of_another_role() -> Result<()> {
     Ok(())
 }
 
+/// A NOINHERIT admin: the memberships it borrows do not inherit either, so it acts for the
+/// owners through SET ROLE (a GRANT as itself is "permission denied").
+#[test]
+fn lifecycle_as_noinherit_managed_admin() -> Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    pg.execute("ALTER ROLE dbadmin NOINHERIT")?;
+    lifecycle(&pg, &admin)?;
+    assert_eq!(memberships_of(&pg.superuser(), "dbadmin")?, 0);
+    Ok(())
+}
+
 /// PUBLIC: `privileges = []` revokes its defaults on a database and on every function of a
 /// schema; a role keeps CONNECT through its own grant.
 #[test]

@@ -123,7 +123,9 @@ impl Server {
             .ok_or_else(|| PgError::invalid(format!("role \"{role}\" does not exist")))?;
         // MEMBER, not USAGE: a login that is already a (NOINHERIT) member must keep that
         // membership — granting it again is a no-op, and giving it back would revoke what it
-        // had before we came. Such a login acts through SET ROLE or not at all.
+        // had before we came. Such a login acts through SET ROLE: callers that need the
+        // role's rights and do not inherit them (a membership granted here does not inherit
+        // either when the login is NOINHERIT) switch to it, as the grant engine does.
         if row.get::<_, bool>(0) {
             return Ok(None);
         }

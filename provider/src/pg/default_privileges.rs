@@ -438,7 +438,9 @@ impl Server {
         let context = format!("changing the {}", key.describe());
         // Only the owner and its members may change its default privileges: a non-member
         // admin (managed services) borrows membership for the write, shared with parallel
-        // writers in this process and given back by the last one.
+        // writers in this process and given back by the last one. Membership is all FOR ROLE
+        // asks for (the login could SET ROLE to the owner anyway): a NOINHERIT member needs
+        // no SET ROLE here, unlike for GRANT on the owner's objects.
         let borrowed = self.borrow_role(&key.owner).await.map_err(|e| match e {
             PgError::Invalid(m) if m.contains("does not exist") => {
                 PgError::invalid(format!("role \"{}\" (owner) does not exist", key.owner))

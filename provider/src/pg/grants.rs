@@ -38,6 +38,12 @@
 //!   ROLE`), which needs membership in G.
 //! - A non-superuser admin borrows membership in the owners and grantors it lacks
 //!   ([`Server::borrow_role`]) for the duration, outside the transaction, and gives it back.
+//!   An owner whose rights it does not inherit (a NOINHERIT login, a membership without
+//!   INHERIT — borrowed ones of a NOINHERIT login included) it acts as with `SET LOCAL ROLE`,
+//!   like a third grantor; PostgreSQL records the owner as grantor either way.
+//! - A table-level REVOKE also revokes the grantee's column privileges granted by the same
+//!   grantor (SQL spec). What the write did not mean to take is granted back as that grantor
+//!   in the same transaction and checked afterwards (see `column_fallout.rs`).
 //! - Revoking a privilege (or its grant option) that the grantee passed on to others is refused
 //!   with the list of who depends on it — never a silent CASCADE.
 //!
@@ -51,9 +57,11 @@ use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 
 use super::acl::{
-    grantee_sql, is_public, read_database_acls, Acl, DatabaseAcls, Held, ObjectAcl, PUBLIC,
+    grantee_sql, is_public, read_database_acls, Acl, AclEntry, DatabaseAcls, Held, ObjectAcl,
+    PUBLIC,
 };
 use super::borrow::{release_all, Borrowed};
+use super::column_fallout::{columns_by_table, fallout, Fallout, TableRevoke};
 use super::error::PgError;
 use super::privileges::{ObjectType, Privilege};
 use super::quote::quote_ident;
@@ -490,48 +498,29 @@ impl Server {
         lock_in_order(client, &late).await?;
 
         // Compute what to run; note whose rights we need.
-        let mut batches: BTreeMap<BatchKey, Vec<String>> = BTreeMap::new();
+        let mut work: Vec<Work> = Vec::new();
         let mut needed_roles: BTreeSet<u32> = BTreeSet::new();
-        let mut changed = 0;
-        let mut column_work: BTreeMap<ColumnKey, BTreeMap<Privilege, Vec<String>>> =
-            BTreeMap::new();
-        let mut refs = object_refs(client, &acls, &plan).await?;
         for (key, (obj, want)) in &plan {
             let actions = diff(obj, gid, want, major);
             if actions.is_empty() {
                 continue;
             }
             refuse_dependent_revokes(&acls, obj, gid, want, major, grantee)?;
-            changed += 1;
             needed_roles.insert(obj.owner);
-            let target_sql = refs.remove(key).unwrap_or_default();
-            for (action, grantor, privileges) in actions {
-                let grantor = grantor.filter(|g| *g != obj.owner);
-                if let Some(g) = grantor {
-                    needed_roles.insert(g);
-                }
-                if obj.object_type == ObjectType::Column {
-                    let col = quote_ident(obj.column.as_deref().unwrap_or_default())?;
-                    let per = column_work
-                        .entry((action, grantor, target_sql.clone()))
-                        .or_default();
-                    for p in privileges {
-                        per.entry(p).or_default().push(col.clone());
-                    }
-                } else {
-                    batches
-                        .entry((action, grantor, obj.object_type.sql_keyword(), privileges))
-                        .or_default()
-                        .push(target_sql.clone());
-                }
-            }
+            needed_roles.extend(actions.iter().filter_map(|(_, g, _)| *g));
+            work.push((key, obj, actions));
         }
-        if changed == 0 {
+        if work.is_empty() {
             return Ok(Attempt::Done(Applied::default()));
         }
+        let changed = work.len();
+        let fallout = table_fallout(&acls, gid, grantee, &plan, &work)?;
 
         // A non-superuser must act for the owners (and any third grantor) of what changes:
         // make sure of each (borrowing what it lacks) outside this transaction, then retry.
+        // Owners whose rights it holds without inheriting them (a NOINHERIT member) it acts
+        // for through SET ROLE, like a third grantor.
+        let mut set_role_for: BTreeSet<u32> = BTreeSet::new();
         if !info.superuser {
             let unsecured: Vec<String> = needed_roles
                 .iter()
@@ -541,6 +530,66 @@ impl Server {
                 .collect();
             if !unsecured.is_empty() {
                 return Ok(Attempt::Borrow(unsecured));
+            }
+            set_role_for = not_inherited(client, &acls, database, &needed_roles).await?;
+        }
+        // The role a statement runs as: a third grantor, or the owner when its rights are not
+        // inherited; `None`: the login itself, which PostgreSQL records as the owner.
+        let run_as = |grantor: Option<u32>, owner: u32| match grantor {
+            Some(g) if g != owner => Some(g),
+            _ => set_role_for.contains(&owner).then_some(owner),
+        };
+
+        let mut batches: BTreeMap<BatchKey, Vec<String>> = BTreeMap::new();
+        let mut column_work: BTreeMap<ColumnKey, BTreeMap<Privilege, Vec<String>>> =
+            BTreeMap::new();
+        let refs = object_refs(client, &acls, &plan).await?;
+        let mut add_column =
+            |action: Action, as_role: Option<u32>, table: &str, p: Privilege, col: String| {
+                let cols = column_work
+                    .entry((action, as_role, table.to_owned()))
+                    .or_default()
+                    .entry(p)
+                    .or_default();
+                if !cols.contains(&col) {
+                    cols.push(col);
+                }
+            };
+        for (key, obj, actions) in work {
+            let target_sql = refs.get(key).cloned().unwrap_or_default();
+            for (action, grantor, privileges) in actions {
+                let as_role = run_as(grantor, obj.owner);
+                if obj.object_type == ObjectType::Column {
+                    let col = quote_ident(obj.column.as_deref().unwrap_or_default())?;
+                    for p in privileges {
+                        add_column(action.clone(), as_role, &target_sql, p, col.clone());
+                    }
+                } else {
+                    batches
+                        .entry((action, as_role, obj.object_type.sql_keyword(), privileges))
+                        .or_default()
+                        .push(target_sql.clone());
+                }
+            }
+        }
+        // Column privileges the table revokes take along but the write means to keep: granted
+        // back as their grantor, after every revoke.
+        for (table_key, table, f) in &fallout {
+            let table_sql = refs.get(*table_key).cloned().unwrap_or_default();
+            for r in &f.restores {
+                let action = if r.grant_option {
+                    Action::GrantWithOption
+                } else {
+                    Action::Grant
+                };
+                let as_role = run_as(Some(r.grantor), table.owner);
+                add_column(
+                    action,
+                    as_role,
+                    &table_sql,
+                    r.privilege,
+                    quote_ident(&r.column)?,
+                );
             }
         }
 
@@ -572,7 +621,7 @@ impl Server {
                 None => sql,
                 Some(g) => format!(
                     "SET LOCAL ROLE {}; {sql}; RESET ROLE",
-                    quote_ident(&acls.role_name(g))?
+                    quote_ident(&acting_role(&acls, database, g))?
                 ),
             };
             client
@@ -599,6 +648,38 @@ impl Server {
                     list(&held.privileges),
                     grantors.join(", ")
                 )));
+            }
+        }
+        // Columns the write does not cover still hold everything they held before (a grant
+        // someone else added meanwhile is not ours to judge).
+        for (_, table, f) in &fallout {
+            for (column, before) in &f.kept {
+                let now: BTreeSet<AclEntry> = after
+                    .find(
+                        ObjectType::Column,
+                        table.schema.as_deref(),
+                        &table.name,
+                        Some(column),
+                    )
+                    .map(|c| c.entries(Some(major)))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|e| e.grantee == gid)
+                    .collect();
+                if !before.is_subset(&now) {
+                    let key = (
+                        ObjectType::Column,
+                        table.schema.clone(),
+                        table.name.clone(),
+                        Some(column.clone()),
+                    );
+                    return Err(PgError::invalid(format!(
+                        "changing the table privileges of \"{grantee}\" would change its \
+                         privileges on {} (PostgreSQL revokes column privileges with table ones), \
+                         and they could not be granted back; nothing was changed",
+                        describe(&key)
+                    )));
+                }
             }
         }
         Ok(Attempt::Done(Applied {
@@ -983,6 +1064,104 @@ fn plan_objects(
         }
     }
     Ok(plan)
+}
+
+/// An object's planned statements: (action, grantor — `Some` for revokes —, privileges).
+type Work<'a> = (
+    &'a ObjectKey,
+    &'a ObjectAcl,
+    Vec<(Action, Option<u32>, Vec<Privilege>)>,
+);
+
+/// The column fallout (see [`super::column_fallout`]) of every table-level revoke in `work`:
+/// per table, the column privileges to grant back and the columns to check afterwards.
+fn table_fallout<'a>(
+    acls: &DatabaseAcls,
+    gid: u32,
+    grantee: &str,
+    plan: &'a BTreeMap<ObjectKey, (ObjectAcl, Want)>,
+    work: &[Work<'a>],
+) -> Result<Vec<(&'a ObjectKey, &'a ObjectAcl, Fallout)>, PgError> {
+    let mut index = None;
+    let mut out = Vec::new();
+    for (key, obj, actions) in work {
+        if obj.object_type != ObjectType::Table {
+            continue;
+        }
+        let revokes: Vec<TableRevoke> = actions
+            .iter()
+            .filter_map(|(action, grantor, privileges)| {
+                let option_only = match action {
+                    Action::Revoke => false,
+                    Action::RevokeGrantOption => true,
+                    Action::Grant | Action::GrantWithOption => return None,
+                };
+                Some(TableRevoke {
+                    option_only,
+                    grantor: grantor.unwrap_or(obj.owner),
+                    privileges: privileges.clone(),
+                })
+            })
+            .collect();
+        if revokes.is_empty() {
+            continue;
+        }
+        let index = index.get_or_insert_with(|| columns_by_table(acls, gid));
+        let Some(columns) = index.get(&(obj.schema.as_deref(), obj.name.as_str())) else {
+            continue;
+        };
+        let f = fallout(acls, obj, columns, gid, grantee, &revokes, |column| {
+            let key = (
+                ObjectType::Column,
+                obj.schema.clone(),
+                obj.name.clone(),
+                Some(column.to_owned()),
+            );
+            plan.get(&key).map(|(_, w)| (&w.privileges, &w.grantable))
+        })?;
+        if !f.restores.is_empty() || !f.kept.is_empty() {
+            out.push((*key, *obj, f));
+        }
+    }
+    Ok(out)
+}
+
+/// Of `roles` (owners and grantors, by oid), those the login is a member of without
+/// inheriting their rights — a NOINHERIT login on PostgreSQL 15 (a membership it borrowed
+/// included), a membership `WITH INHERIT FALSE` on 16+. It may act for them only through
+/// `SET ROLE`; a GRANT as itself would be refused.
+async fn not_inherited(
+    client: &tokio_postgres::Client,
+    acls: &DatabaseAcls,
+    database: &str,
+    roles: &BTreeSet<u32>,
+) -> Result<BTreeSet<u32>, PgError> {
+    let mut by_name: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for oid in roles.iter().filter(|oid| **oid != PUBLIC) {
+        by_name
+            .entry(acting_role(acls, database, *oid))
+            .or_default()
+            .push(*oid);
+    }
+    if by_name.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let names: Vec<&str> = by_name.keys().map(String::as_str).collect();
+    let rows = client
+        .query_typed(
+            "SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles r \
+             WHERE r.rolname = ANY($1::pg_catalog.text[]) \
+               AND NOT pg_catalog.pg_has_role(current_user, r.oid, 'USAGE')",
+            &[(&names, Type::TEXT_ARRAY)],
+        )
+        .await
+        .map_err(|e| PgError::query("checking which roles the login inherits", &e))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| by_name.get(&r.get::<_, String>(0)))
+        .flatten()
+        .copied()
+        .collect())
 }
 
 fn missing(t: ObjectType, schema: &Option<String>, name: &str) -> PgError {

@@ -9,6 +9,7 @@
 
 pub mod acl;
 pub mod borrow;
+mod column_fallout;
 mod connect;
 pub mod default_privileges;
 pub mod dependents;

@@ -102,7 +102,12 @@ pub fn schema() -> Schema {
                 names("columns")
                     .default(Value::List(Vec::new()))
                     .requires_replace()
-                    .description("For object_type \"column\": the columns of the one table."),
+                    .description(
+                        "For object_type \"column\": the columns of the one table. A table \
+                         grant of the same role that revokes a privilege leaves them as they are \
+                         (PostgreSQL's table REVOKE also revokes column privileges; the provider \
+                         grants those back in the same transaction).",
+                    ),
             )
             .attribute(names("privileges").required().description(
                 "The exact set, e.g. [\"SELECT\", \"INSERT\"]; \"ALL\" means every \

@@ -1,0 +1,373 @@
+//! `modules/postgres-schema-access` with the real terraform: applied as a non-superuser admin
+//! to a schema whose objects belong to other roles, then checked as the superuser, independently
+//! of the provider (`has_*_privilege`, `pg_auth_members`, `aclexplode`, and statements actually
+//! run as the members):
+//! - existing tables, sequences, functions: readers read and cannot write, writers write;
+//! - an object an owner creates AFTER apply is usable at once (default privileges) and the next
+//!   plan says "No changes"; one made by a role outside `owners` shows in the plan and the next
+//!   apply grants it;
+//! - destroy leaves no grant, default privilege, membership or group role behind.
+//!
+//! Also: `terraform fmt -check` and `terraform validate` for the module and
+//! `examples/schema-access`, and the module's input validation messages.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use dbre_e2e::{quote_ident, quote_literal, sqlstate, workspace_root, ConnInfo, PgServer};
+use dbre_e2e::{required_providers_hcl, TfWorkspace};
+use support::{memberships_of, rows};
+
+const MODULE: &str = "modules/postgres-schema-access";
+const EXAMPLE: &str = "examples/schema-access";
+
+/// Copies the repository directory `rel` (its `.tf` files and README) to the same relative path
+/// in the workspace, so relative module sources resolve as in the repository.
+fn copy_into(tf: &TfWorkspace, rel: &str) -> Result<()> {
+    let dir = workspace_root().join(rel);
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.ends_with(".tf") || name == "README.md" {
+            let text = std::fs::read_to_string(&path)?;
+            tf.write_file(&Path::new(rel).join(&*name).to_string_lossy(), &text)?;
+        }
+    }
+    Ok(())
+}
+
+/// A root configuration calling the module (copied to `./modules/...`) with `inputs` (HCL lines).
+fn root_config(admin: &ConnInfo, inputs: &str) -> String {
+    format!(
+        "{}\n{}\nmodule \"sales\" {{\n  source = \"./{MODULE}\"\n{inputs}}}\n\n\
+         output \"read_role\" {{ value = module.sales.read_role }}\n\
+         output \"write_role\" {{ value = module.sales.write_role }}\n\
+         output \"granted\" {{ value = module.sales.granted }}\n",
+        required_providers_hcl(),
+        admin.provider_hcl()
+    )
+}
+
+/// Creates `kind schema.name` as `owner`, the way the owner's migrations would.
+fn create_as(app: &ConnInfo, owner: &str, ddl: &str) -> Result<()> {
+    app.execute(&format!(
+        "SET ROLE {}; {ddl}; RESET ROLE",
+        quote_ident(owner)
+    ))
+}
+
+/// `has_<kind>_privilege(role, object, privilege)` as the superuser.
+fn has(app: &ConnInfo, role: &str, kind: &str, object: &str, privilege: &str) -> Result<bool> {
+    let v = app.scalar(&format!(
+        "SELECT has_{kind}_privilege({}, {}, {})",
+        quote_literal(role),
+        quote_literal(object),
+        quote_literal(privilege)
+    ))?;
+    Ok(v.as_deref() == Some("t"))
+}
+
+/// Whether `sql` succeeds when run as `role` (SET ROLE in a superuser session); a refusal for
+/// lack of privilege (42501) is `false`, any other error fails the test.
+fn can_run_as(app: &ConnInfo, role: &str, sql: &str) -> Result<bool> {
+    match app.execute(&format!("SET ROLE {}; {sql}", quote_ident(role))) {
+        Ok(()) => Ok(true),
+        Err(e) if sqlstate(&e).as_deref() == Some("42501") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `role=privileges` entries granted explicitly on the routine (not PUBLIC's built-in EXECUTE,
+/// which `has_function_privilege` would also count).
+fn routine_grantees(app: &ConnInfo, signature: &str) -> Result<Vec<String>> {
+    Ok(rows(
+        app,
+        &format!(
+            "SELECT a.grantee::regrole::text FROM pg_proc p, aclexplode(p.proacl) a \
+             WHERE p.oid = {}::regprocedure AND a.grantee <> 0 AND a.grantee <> p.proowner \
+               AND a.privilege_type = 'EXECUTE'",
+            quote_literal(signature)
+        ),
+    )?
+    .into_iter()
+    .collect())
+}
+
+/// Every ACL entry in schema `sales` (the schema itself, relations, routines) granted to a role
+/// other than the object's owner (and, on the schema, the test's own grants to etl and
+/// stranger), and every `pg_default_acl` row: empty after destroy.
+fn leftovers(app: &ConnInfo) -> Result<Vec<String>> {
+    Ok(rows(
+        app,
+        "SELECT 'schema ' || a.grantee::regrole::text FROM pg_namespace n, aclexplode(n.nspacl) a \
+           WHERE n.nspname = 'sales' \
+             AND a.grantee NOT IN (n.nspowner, 'etl'::regrole, 'stranger'::regrole) \
+         UNION ALL \
+         SELECT 'relation ' || c.relname || ' ' || a.grantee::regrole::text \
+           FROM pg_class c, aclexplode(c.relacl) a \
+           WHERE c.relnamespace = 'sales'::regnamespace AND a.grantee <> c.relowner \
+         UNION ALL \
+         SELECT 'routine ' || p.proname || ' ' || a.grantee::regrole::text \
+           FROM pg_proc p, aclexplode(p.proacl) a \
+           WHERE p.pronamespace = 'sales'::regnamespace AND a.grantee NOT IN (0::oid, p.proowner) \
+         UNION ALL \
+         SELECT 'default acl ' || defaclrole::regrole::text || ' ' || defaclobjtype::text \
+           FROM pg_default_acl",
+    )?
+    .into_iter()
+    .collect())
+}
+
+/// The whole promise, as a `CREATEROLE CREATEDB` admin that is member of none of the owners.
+#[test]
+fn schema_access_lifecycle_as_managed_style_admin() -> Result<()> {
+    let pg = PgServer::start()?;
+    let app = pg.create_database("app")?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    pg.execute(
+        "CREATE ROLE app_owner; CREATE ROLE etl; CREATE ROLE stranger; \
+         CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN; CREATE ROLE carol LOGIN",
+    )?;
+    // Schema and existing objects belong to app_owner (tables also to etl): the admin owns
+    // nothing here and must borrow the owners' rights for every grant.
+    app.execute(
+        "CREATE SCHEMA sales AUTHORIZATION app_owner; \
+         GRANT CREATE, USAGE ON SCHEMA sales TO etl, stranger",
+    )?;
+    create_as(
+        &app,
+        "app_owner",
+        "CREATE TABLE sales.orders (id serial PRIMARY KEY, total int); \
+         INSERT INTO sales.orders (total) VALUES (1); \
+         CREATE FUNCTION sales.total(int) RETURNS int LANGUAGE sql AS 'SELECT $1'; \
+         CREATE PROCEDURE sales.purge() LANGUAGE sql AS 'SELECT 1'",
+    )?;
+    create_as(&app, "etl", "CREATE TABLE sales.loads (id int)")?;
+
+    let inputs =
+        "  database = \"app\"\n  schema   = \"sales\"\n  owners   = [\"app_owner\", \"etl\"]\n  \
+                  readers  = [\"alice\", \"carol\"]\n  writers  = [\"bob\"]\n";
+    let mut tf = TfWorkspace::with_provider()?;
+    tf.set_pg_env(&admin);
+    copy_into(&tf, MODULE)?;
+    tf.write_config(&root_config(&admin, inputs))?;
+    tf.init()?;
+    tf.apply(&[])?;
+    tf.assert_no_changes()?;
+
+    // The group roles exist and nobody logs in as them.
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT rolname || ' ' || rolcanlogin FROM pg_roles WHERE rolname LIKE 'sales\\_%'"
+        )?,
+        BTreeSet::from(["sales_read false", "sales_write false"].map(String::from))
+    );
+    // Memberships, from pg_auth_members.
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT g.rolname || ' ' || m.rolname FROM pg_auth_members am \
+             JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member \
+             WHERE g.rolname LIKE 'sales\\_%'"
+        )?,
+        BTreeSet::from(
+            ["sales_read alice", "sales_read carol", "sales_write bob"].map(String::from)
+        )
+    );
+
+    // Existing objects. Readers: usage, select; no write, no sequence usage.
+    assert!(has(&app, "alice", "schema", "sales", "USAGE")?);
+    assert!(!has(&app, "alice", "schema", "sales", "CREATE")?);
+    for table in ["sales.orders", "sales.loads"] {
+        assert!(has(&app, "alice", "table", table, "SELECT")?, "{table}");
+        for p in ["INSERT", "UPDATE", "DELETE", "TRUNCATE"] {
+            assert!(!has(&app, "alice", "table", table, p)?, "alice {p} {table}");
+        }
+        for p in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+            assert!(has(&app, "bob", "table", table, p)?, "bob {p} {table}");
+        }
+        assert!(!has(&app, "bob", "table", table, "TRUNCATE")?, "{table}");
+    }
+    let seq = "sales.orders_id_seq";
+    assert!(has(&app, "alice", "sequence", seq, "SELECT")?);
+    assert!(!has(&app, "alice", "sequence", seq, "USAGE")?);
+    assert!(!has(&app, "alice", "sequence", seq, "UPDATE")?);
+    for p in ["USAGE", "SELECT", "UPDATE"] {
+        assert!(has(&app, "bob", "sequence", seq, p)?, "bob {p}");
+    }
+    assert_eq!(routine_grantees(&app, "sales.total(int)")?, ["sales_write"]);
+    assert_eq!(routine_grantees(&app, "sales.purge()")?, ["sales_write"]);
+    // What the members observe.
+    assert!(can_run_as(&app, "alice", "SELECT * FROM sales.orders")?);
+    assert!(!can_run_as(
+        &app,
+        "alice",
+        "INSERT INTO sales.orders (total) VALUES (2)"
+    )?);
+    assert!(can_run_as(
+        &app,
+        "bob",
+        "INSERT INTO sales.orders (total) VALUES (2)"
+    )?);
+    assert!(!can_run_as(&app, "dbadmin", "SELECT * FROM sales.orders")?);
+
+    // The output says what was granted.
+    let out = tf.output_json()?;
+    assert_eq!(out["read_role"]["value"], "sales_read");
+    assert_eq!(out["write_role"]["value"], "sales_write");
+    let granted = &out["granted"]["value"];
+    assert_eq!(
+        granted["write"]["privileges"]["table"],
+        serde_json::json!(["SELECT", "INSERT", "UPDATE", "DELETE"])
+    );
+    assert_eq!(
+        granted["read"]["default_privileges_for"],
+        serde_json::json!(["app_owner", "etl"])
+    );
+    assert_eq!(
+        granted["read"]["members"],
+        serde_json::json!(["alice", "carol"])
+    );
+
+    // Objects the owners create AFTER apply: usable at once, and nothing to plan.
+    create_as(
+        &app,
+        "app_owner",
+        "CREATE TABLE sales.invoices (id bigserial, n int); \
+         CREATE FUNCTION sales.late() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    )?;
+    create_as(&app, "etl", "CREATE TABLE sales.staging (id int)")?;
+    for table in ["sales.invoices", "sales.staging"] {
+        assert!(has(&app, "alice", "table", table, "SELECT")?, "{table}");
+        assert!(!has(&app, "alice", "table", table, "INSERT")?, "{table}");
+        assert!(has(&app, "bob", "table", table, "DELETE")?, "{table}");
+    }
+    assert!(has(
+        &app,
+        "alice",
+        "sequence",
+        "sales.invoices_id_seq",
+        "SELECT"
+    )?);
+    assert!(has(
+        &app,
+        "bob",
+        "sequence",
+        "sales.invoices_id_seq",
+        "USAGE"
+    )?);
+    assert_eq!(routine_grantees(&app, "sales.late()")?, ["sales_write"]);
+    assert!(can_run_as(&app, "alice", "SELECT * FROM sales.invoices")?);
+    assert!(can_run_as(
+        &app,
+        "bob",
+        "INSERT INTO sales.invoices (n) VALUES (1)"
+    )?);
+    tf.assert_no_changes()
+        .context("a table an owner created after apply must not show in the plan")?;
+
+    // A table made by a role outside `owners` is not covered by default privileges: the plan
+    // shows it, the next apply grants it, and then the plan is empty again.
+    create_as(&app, "stranger", "CREATE TABLE sales.adhoc (id int)")?;
+    assert!(!has(&app, "alice", "table", "sales.adhoc", "SELECT")?);
+    let plan = tf.assert_changes()?;
+    assert!(
+        plan.stdout
+            .contains("module.sales.dbre_role_privileges.group[\"read\"] will be updated in-place"),
+        "{plan}"
+    );
+    tf.apply(&[])?;
+    assert!(has(&app, "alice", "table", "sales.adhoc", "SELECT")?);
+    tf.assert_no_changes()?;
+
+    // Destroy: no group roles, grants, default privileges or memberships left; the admin gave
+    // back every membership it borrowed; the members and the data stay.
+    tf.destroy(&[])?;
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sales\\_%'"
+        )?,
+        BTreeSet::new()
+    );
+    assert_eq!(leftovers(&app)?, Vec::<String>::new());
+    assert_eq!(memberships_of(&app, "alice")?, 0);
+    assert_eq!(memberships_of(&app, "bob")?, 0);
+    assert_eq!(memberships_of(&app, "dbadmin")?, 0);
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM sales.orders")?.as_deref(),
+        Some("2")
+    );
+    Ok(())
+}
+
+/// `terraform fmt -check` and `terraform validate` for the module and the example, offline
+/// through the harness's mirror; and bad inputs refused with the module's own messages.
+#[test]
+fn module_and_example_are_formatted_and_valid() -> Result<()> {
+    let tf = TfWorkspace::with_provider()?;
+    copy_into(&tf, MODULE)?;
+    copy_into(&tf, EXAMPLE)?;
+    tf.run_ok(&["fmt", "-check", "-recursive", "-diff", "-no-color"])?;
+    for dir in [MODULE, EXAMPLE] {
+        let chdir = format!("-chdir={dir}");
+        tf.run_ok(&[
+            &chdir,
+            "init",
+            "-backend=false",
+            "-input=false",
+            "-no-color",
+        ])?;
+        tf.run_ok(&[&chdir, "validate", "-no-color"])?;
+    }
+
+    // Bad inputs: refused with a message naming the input, before anything is touched.
+    let cases = [
+        ("owners = []", "owners must name at least one role"),
+        ("owners = [\"a\", \"a\"]", "owners lists a role twice"),
+        ("readers = [\"PUBLIC\"]", "readers must be role names"),
+        ("writers = [\"\"]", "writers must be role names"),
+        ("role_prefix = \"\"", "role_prefix must not be empty"),
+        (
+            "role_prefix = \"a_very_long_prefix_that_nobody_should_ever_write_for_a_role_\"",
+            "must be at most 63 characters",
+        ),
+        ("execute_functions = \"all\"", "execute_functions must be"),
+        ("schema = \"pg_catalog\"", "must not be a system schema"),
+    ];
+    for (input, message) in cases {
+        let mut inputs = vec![
+            ("database", "\"app\""),
+            ("schema", "\"sales\""),
+            ("owners", "[\"app_owner\"]"),
+        ];
+        let (key, value) = input.split_once(" = ").context("case")?;
+        inputs.retain(|(k, _)| *k != key);
+        inputs.push((key, value));
+        let body: String = inputs
+            .iter()
+            .map(|(k, v)| format!("  {k} = {v}\n"))
+            .collect();
+        tf.write_config(&format!(
+            "{}\nmodule \"sales\" {{\n  source = \"./{MODULE}\"\n{body}}}\n",
+            required_providers_hcl()
+        ))?;
+        tf.init()?;
+        let out = tf.expect_failure(&["validate", "-no-color"])?;
+        let text = out
+            .combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            text.contains(message),
+            "{input}: expected {message:?} in {out}"
+        );
+        assert!(text.contains(&format!("var.{key}")), "{input}: {out}");
+    }
+    Ok(())
+}

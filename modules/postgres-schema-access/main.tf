@@ -37,8 +37,12 @@ locals {
         sequence = kind == "read" ? ["SELECT"] : ["USAGE", "SELECT", "UPDATE"]
       },
       local.execute[kind] ? { routine = ["EXECUTE"] } : {},
+      var.grant_connect ? { database = ["CONNECT"] } : {},
     )
   }
+
+  # Object types that live in the schema (the rest are the schema and the database themselves).
+  in_schema = ["table", "sequence", "routine"]
 
   # ALTER DEFAULT PRIVILEGES names functions and procedures together as FUNCTIONS.
   default_privileges_type = {
@@ -50,7 +54,7 @@ locals {
   # "<kind> <object type> <owner>" => one dbre_default_privileges.
   default_privileges = merge([
     for kind, types in local.granted : {
-      for pair in setproduct([for t in keys(types) : t if t != "schema"], var.owners) :
+      for pair in setproduct([for t in keys(types) : t if contains(local.in_schema, t)], var.owners) :
       "${kind} ${pair[0]} ${pair[1]}" => {
         kind        = kind
         object_type = local.default_privileges_type[pair[0]]
@@ -88,7 +92,15 @@ resource "dbre_role_privileges" "group" {
   }
 
   dynamic "grant" {
-    for_each = { for t, p in each.value : t => p if t != "schema" }
+    for_each = { for t, p in each.value : t => p if t == "database" }
+    content {
+      object_type = "database" # objects left out: var.database itself
+      privileges  = grant.value
+    }
+  }
+
+  dynamic "grant" {
+    for_each = { for t, p in each.value : t => p if contains(local.in_schema, t) }
     content {
       object_type = grant.key
       schema      = var.schema # objects left out: every object of the type in the schema

@@ -98,6 +98,13 @@ variable "create_roles" {
   nullable    = false
 }
 
+variable "grant_connect" {
+  description = "Also give both group roles CONNECT on the database: needed where PUBLIC's CONNECT has been revoked (hardened databases). The login granting it must own the database or be able to act for its owner."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "write_truncate" {
   description = "Also give the write role TRUNCATE on tables. Off by default: TRUNCATE skips DELETE triggers and row-level security and takes an ACCESS EXCLUSIVE lock."
   type        = bool

@@ -114,6 +114,9 @@ fn leftovers(app: &ConnInfo) -> Result<Vec<String>> {
            FROM pg_proc p, aclexplode(p.proacl) a \
            WHERE p.pronamespace = 'sales'::regnamespace AND a.grantee NOT IN (0::oid, p.proowner) \
          UNION ALL \
+         SELECT 'database ' || a.grantee::regrole::text FROM pg_database d, aclexplode(d.datacl) a \
+           WHERE d.datname = 'app' AND a.grantee NOT IN (0::oid, d.datdba) \
+         UNION ALL \
          SELECT 'default acl ' || defaclrole::regrole::text || ' ' || defaclobjtype::text \
            FROM pg_default_acl",
     )?
@@ -136,7 +139,8 @@ fn setup(pg: &PgServer) -> Result<(ConnInfo, ConnInfo)> {
     // Schema and existing objects belong to app_owner (tables also to etl): the admin owns
     // nothing here and must borrow the owners' rights for every grant.
     app.execute(
-        "CREATE SCHEMA sales AUTHORIZATION app_owner; \
+        "ALTER DATABASE app OWNER TO app_owner; \
+         CREATE SCHEMA sales AUTHORIZATION app_owner; \
          GRANT CREATE, USAGE ON SCHEMA sales TO etl, stranger",
     )?;
     create_as(
@@ -157,9 +161,9 @@ fn schema_access_lifecycle_as_managed_style_admin() -> Result<()> {
     let pg = PgServer::start()?;
     let (app, admin) = setup(&pg)?;
 
-    let inputs =
-        "  database = \"app\"\n  schema   = \"sales\"\n  owners   = [\"app_owner\", \"etl\"]\n  \
-                  readers  = [\"alice\", \"carol\"]\n  writers  = [\"bob\"]\n";
+    let inputs = "  database      = \"app\"\n  schema        = \"sales\"\n  \
+                  owners        = [\"app_owner\", \"etl\"]\n  readers       = [\"alice\", \"carol\"]\n  \
+                  writers       = [\"bob\"]\n  grant_connect = true\n";
     let mut tf = TfWorkspace::with_provider()?;
     tf.set_pg_env(&admin);
     copy_into(&tf, MODULE)?;
@@ -187,6 +191,17 @@ fn schema_access_lifecycle_as_managed_style_admin() -> Result<()> {
         BTreeSet::from(
             ["sales_read alice", "sales_read carol", "sales_write bob"].map(String::from)
         )
+    );
+
+    // CONNECT on the database (grant_connect), as an ACL entry of its own: PUBLIC has it too.
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT a.grantee::regrole::text || ' ' || a.privilege_type \
+             FROM pg_database d, aclexplode(d.datacl) a \
+             WHERE d.datname = 'app' AND a.grantee::regrole::text LIKE 'sales\\_%'"
+        )?,
+        BTreeSet::from(["sales_read CONNECT", "sales_write CONNECT"].map(String::from))
     );
 
     // Existing objects. Readers: usage, select; no write, no sequence usage.
@@ -225,7 +240,27 @@ fn schema_access_lifecycle_as_managed_style_admin() -> Result<()> {
     )?);
     assert!(!can_run_as(&app, "dbadmin", "SELECT * FROM sales.orders")?);
 
-    // The output says what was granted.
+    // The group roles are the module's: privileges granted to them by hand — in this schema or
+    // elsewhere in the database — are drift, and the next apply revokes them.
+    create_as(
+        &app,
+        "app_owner",
+        "CREATE SCHEMA other; CREATE TABLE other.t (id int); \
+         GRANT USAGE ON SCHEMA other TO sales_read; GRANT SELECT ON other.t TO sales_read; \
+         GRANT INSERT ON sales.orders TO sales_read",
+    )?;
+    let plan = tf.assert_changes()?;
+    assert!(
+        plan.stdout
+            .contains("module.sales.dbre_role_privileges.group[\"read\"] will be updated in-place"),
+        "{plan}"
+    );
+    tf.apply(&[])?;
+    assert!(!has(&app, "alice", "table", "sales.orders", "INSERT")?);
+    assert!(!has(&app, "alice", "table", "other.t", "SELECT")?);
+    assert!(has(&app, "alice", "table", "sales.orders", "SELECT")?);
+    tf.assert_no_changes()?;
+
     let out = tf.output_json()?;
     assert_eq!(out["read_role"]["value"], "sales_read");
     assert_eq!(out["write_role"]["value"], "sales_write");

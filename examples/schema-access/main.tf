@@ -47,11 +47,13 @@ resource "dbre_role" "app" {
   password_wo_version = var.app_password_version
 }
 
-# A reporting login: reads only.
+# A reporting login that reads only, and expires (the policy check wants logins to expire or
+# to have a write-only password).
 resource "dbre_role" "reporting" {
   name             = "reporting"
   login            = true
   connection_limit = 2
+  valid_until      = "2030-01-01T00:00:00Z"
 }
 
 module "app_public" {

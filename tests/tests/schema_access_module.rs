@@ -516,3 +516,62 @@ fn per_type_grants_would_converge_too_but_cost_more_state() -> Result<()> {
     assert_eq!(leftovers(&app)?, Vec::<String>::new());
     Ok(())
 }
+
+/// `create_roles = false`: the module uses group roles made elsewhere (here by hand, with a
+/// prefix of our choosing), manages their privileges and memberships, and leaves the roles
+/// themselves on destroy — with nothing granted. Also the toggles `write_truncate` and
+/// `execute_functions = "read_and_write"`.
+#[test]
+fn existing_group_roles_are_used_and_kept() -> Result<()> {
+    let pg = PgServer::start()?;
+    let (app, admin) = setup(&pg)?;
+    pg.execute("CREATE ROLE team_read; CREATE ROLE team_write")?;
+    let inputs = "  database          = \"app\"\n  schema            = \"sales\"\n  \
+                  owners            = [\"app_owner\"]\n  readers           = [\"alice\"]\n  \
+                  writers           = [\"bob\"]\n  role_prefix       = \"team_\"\n  \
+                  create_roles      = false\n  write_truncate    = true\n  \
+                  execute_functions = \"read_and_write\"\n";
+    let mut tf = TfWorkspace::with_provider()?;
+    tf.set_pg_env(&admin);
+    copy_into(&tf, MODULE)?;
+    tf.write_config(&root_config(&admin, inputs))?;
+    tf.init()?;
+    tf.apply(&[])?;
+    tf.assert_no_changes()?;
+    assert!(!tf.state_list()?.iter().any(|r| r.contains("dbre_role.")));
+    assert_eq!(tf.output_json()?["read_role"]["value"], "team_read");
+
+    assert!(has(&app, "alice", "table", "sales.orders", "SELECT")?);
+    assert!(!has(&app, "alice", "table", "sales.orders", "TRUNCATE")?);
+    assert!(has(&app, "bob", "table", "sales.orders", "TRUNCATE")?);
+    assert_eq!(
+        routine_grantees(&app, "sales.total(int)")?,
+        ["team_read", "team_write"]
+    );
+    create_as(
+        &app,
+        "app_owner",
+        "CREATE TABLE sales.later (id int); \
+         CREATE FUNCTION sales.later_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    )?;
+    assert!(has(&app, "bob", "table", "sales.later", "TRUNCATE")?);
+    assert!(has(&app, "alice", "table", "sales.later", "SELECT")?);
+    assert_eq!(
+        routine_grantees(&app, "sales.later_fn()")?,
+        ["team_read", "team_write"]
+    );
+    tf.assert_no_changes()?;
+
+    tf.destroy(&[])?;
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'team\\_%'"
+        )?,
+        BTreeSet::from(["team_read", "team_write"].map(String::from))
+    );
+    assert_eq!(leftovers(&app)?, Vec::<String>::new());
+    assert_eq!(memberships_of(&app, "alice")?, 0);
+    assert_eq!(memberships_of(&app, "dbadmin")?, 0);
+    Ok(())
+}

@@ -80,7 +80,15 @@ TFRC
 export TF_CLI_CONFIG_FILE="$work/terraform.tfrc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 unset TF_PLUGIN_CACHE_DIR
 
-tf() { say "terraform $*"; "$DBRE_TERRAFORM" -chdir="$work/config" "$@"; }
+# The example runs from a copy at its repository-relative path next to a copy of modules/, so
+# module sources like ../../modules/postgres-schema-access resolve as in the repository.
+example_rel="$(realpath -m --relative-to="$repo" "$example")"
+case "$example_rel" in
+    ../* | /*) config="$work/config" ;; # outside the repository: no modules to keep beside it
+    *) config="$work/$example_rel" ;;
+esac
+
+tf() { say "terraform $*"; "$DBRE_TERRAFORM" -chdir="$config" "$@"; }
 
 # The example's variables: the connection (the same values the PG* variables already give the
 # provider, passed explicitly to show the variable route) and the app login's write-only
@@ -101,7 +109,7 @@ check_applied() {
     else
         todo+=("psql not found: the app login check was skipped")
     fi
-    if grep -qF "$app_password" "$work/config/terraform.tfstate" "$work/plan.json"; then
+    if grep -qF "$app_password" "$config/terraform.tfstate" "$work/plan.json"; then
         die "the write-only password reached the state or the plan JSON"
     fi
     say "the write-only password is in neither the state nor the plan JSON"
@@ -116,12 +124,14 @@ policy_check() {
 }
 
 if [[ -d "$example" ]]; then
-    cp -r "$example" "$work/config"
-    rm -rf "$work/config/.terraform" "$work/config/.terraform.lock.hcl" "$work/config"/*.tfstate*
+    mkdir -p "$(dirname "$config")"
+    cp -r "$example" "$config"
+    cp -r modules "$work/modules"
+    rm -rf "$config/.terraform" "$config/.terraform.lock.hcl" "$config"/*.tfstate*
     tf init -input=false -no-color
     # The pull-request flow: plan to a file, check that plan, apply exactly that plan.
     tf plan -input=false -no-color -out="$work/tfplan"
-    "$DBRE_TERRAFORM" -chdir="$work/config" show -json "$work/tfplan" >"$work/plan.json"
+    "$DBRE_TERRAFORM" -chdir="$config" show -json "$work/tfplan" >"$work/plan.json"
     say "plan JSON: $work/plan.json ($(wc -c <"$work/plan.json") bytes)"
     policy_check "$work/plan.json"
     tf apply -input=false -no-color "$work/tfplan"

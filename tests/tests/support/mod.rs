@@ -200,3 +200,19 @@ pub fn memberships_of(su: &ConnInfo, member: &str) -> Result<usize> {
         .unwrap_or_default();
     Ok(n.parse()?)
 }
+
+/// The state file's entries (as Terraform writes them, pretty JSON) of every resource of
+/// `type_name`: how much state those resources cost.
+pub fn resources_json(tf: &TfWorkspace, type_name: &str) -> Result<String> {
+    let raw: serde_json::Value = serde_json::from_str(&raw_state(tf)?)?;
+    let entries: Vec<serde_json::Value> = raw["resources"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|r| r["type"] == type_name)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(serde_json::to_string_pretty(&entries)?)
+}

@@ -240,6 +240,24 @@ impl DatabaseAcls {
             .unwrap_or_else(|| format!("oid {oid}"))
     }
 
+    /// What `grantor` passed on of `privileges` among `entries`, as "PRIVILEGE to role": the
+    /// grants a REVOKE of those privileges (or of their grant option) from `grantor` could only
+    /// take with CASCADE, which dbre never does silently.
+    pub fn passed_on(
+        &self,
+        entries: &[AclEntry],
+        grantor: u32,
+        privileges: &BTreeSet<Privilege>,
+    ) -> Vec<String> {
+        entries
+            .iter()
+            .filter(|e| {
+                e.grantor == grantor && e.grantee != grantor && privileges.contains(&e.privilege)
+            })
+            .map(|e| format!("{} to {}", e.privilege, self.role_name(e.grantee)))
+            .collect()
+    }
+
     /// One object; `object_type` `Routine` finds a function or a procedure.
     pub fn find(
         &self,

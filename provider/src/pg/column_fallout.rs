@@ -163,11 +163,7 @@ fn refuse_dependents(
     if grantee == PUBLIC || losing.is_empty() {
         return Ok(());
     }
-    let dependents: Vec<String> = entries
-        .iter()
-        .filter(|e| e.grantor == grantee && e.grantee != grantee && losing.contains(&e.privilege))
-        .map(|e| format!("{} to {}", e.privilege, acls.role_name(e.grantee)))
-        .collect();
+    let dependents = acls.passed_on(entries, grantee, &losing);
     if dependents.is_empty() {
         return Ok(());
     }

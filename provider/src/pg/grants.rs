@@ -1234,12 +1234,7 @@ fn refuse_dependent_revokes(
         .filter(|p| !want.grantable.contains(p))
         .copied()
         .collect();
-    let dependents: Vec<String> = obj
-        .entries(Some(major))
-        .iter()
-        .filter(|e| e.grantor == grantee && e.grantee != grantee && losing.contains(&e.privilege))
-        .map(|e| format!("{} to {}", e.privilege, acls.role_name(e.grantee)))
-        .collect();
+    let dependents = acls.passed_on(&obj.entries(Some(major)), grantee, &losing);
     if dependents.is_empty() {
         return Ok(());
     }

@@ -4,6 +4,7 @@
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh -p dbre-e2e     # extra arguments go to the test runner
+#   scripts/test.sh -E 'binary(grant_lifecycle)'   # one test file (nextest; a bare word filters names)
 #
 # Uses cargo-nextest when installed (a process per test, a hung test is killed), else cargo test.
 # Set DBRE_TEST_RUNNER=cargo to force plain cargo test.

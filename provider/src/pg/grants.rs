@@ -60,7 +60,7 @@ use super::acl::{
     grantee_sql, is_public, read_database_acls, Acl, AclEntry, DatabaseAcls, Held, ObjectAcl,
     PUBLIC,
 };
-use super::borrow::{release_all, Borrowed};
+use super::borrow::{self, release_all, Borrowed};
 use super::column_fallout::{columns_by_table, fallout, Fallout, TableRevoke};
 use super::error::PgError;
 use super::privileges::{ObjectType, Privilege};
@@ -1147,18 +1147,10 @@ async fn not_inherited(
         return Ok(BTreeSet::new());
     }
     let names: Vec<&str> = by_name.keys().map(String::as_str).collect();
-    let rows = client
-        .query_typed(
-            "SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles r \
-             WHERE r.rolname = ANY($1::pg_catalog.text[]) \
-               AND NOT pg_catalog.pg_has_role(current_user, r.oid, 'USAGE')",
-            &[(&names, Type::TEXT_ARRAY)],
-        )
-        .await
-        .map_err(|e| PgError::query("checking which roles the login inherits", &e))?;
-    Ok(rows
+    Ok(borrow::not_inherited(client, &names)
+        .await?
         .iter()
-        .filter_map(|r| by_name.get(&r.get::<_, String>(0)))
+        .filter_map(|name| by_name.get(name))
         .flatten()
         .copied()
         .collect())

@@ -11,8 +11,9 @@
 //!     Target::AllInSchema { object_type, schema }               every such object there now
 //!     Mode::Named          objects no entry names are left alone                 (dbre_grant)
 //!     Mode::Authoritative  every other object the grantee holds anything on in the database
-//!                          is stripped of it (system schemas, types and objects the grantee
-//!                          owns excepted)                               (dbre_role_privileges)
+//!                          is stripped of it (system schemas, objects the grantee owns
+//!                          and, for PUBLIC, types no entry covers excepted)
+//!                                                                       (dbre_role_privileges)
 //!     Mode::Revoke         the entries' privileges are taken away, the rest kept (destroy)
 //! Server::routine_signatures(&DatabaseAcls, &[(object_type, schema, name)]) -> Result<Signatures, PgError>
 //!     what users wrote (`add`, `add(int, int)`) → the signatures the snapshot uses,
@@ -1048,8 +1049,12 @@ fn plan_objects(
     }
     if mode == Mode::Authoritative {
         for o in &acls.objects {
-            if o.object_type == ObjectType::Type && !plan.contains_key(&key_of(o)) {
-                // Types are not a dbre object type; leave them alone.
+            if o.object_type == ObjectType::Type
+                && grantee == PUBLIC
+                && !plan.contains_key(&key_of(o))
+            {
+                // PUBLIC holds USAGE on every type by default: stripping it from the types it
+                // does not name would break every user of them. Leave those alone.
                 continue;
             }
             if o.owner == grantee && !plan.contains_key(&key_of(o)) {

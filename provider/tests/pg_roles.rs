@@ -553,3 +553,54 @@ async fn a_noinherit_admin_reassigns_and_drops_a_role_with_objects_and_grants() 
         "the admin is left NOINHERIT with only its own membership"
     );
 }
+
+/// Parallel deletes by one NOINHERIT admin (Terraform destroys with parallelism): each flips the
+/// login to INHERIT inside its own transactions, so they take turns rather than fail on the
+/// login's catalog row; every role goes, and the admin ends as it began.
+#[tokio::test]
+async fn a_noinherit_admin_drops_roles_in_parallel() {
+    let pg = harness::start();
+    let mut setup = String::from(
+        "CREATE ROLE noinh LOGIN CREATEROLE CREATEDB NOINHERIT PASSWORD 'noinh-pw-42'; \
+         CREATE ROLE heir; CREATE SCHEMA s AUTHORIZATION noinh; ",
+    );
+    for i in 0..6 {
+        setup.push_str(&format!(
+            "CREATE ROLE leaver{i}; GRANT USAGE, CREATE ON SCHEMA s TO leaver{i}; \
+             SET ROLE leaver{i}; CREATE TABLE s.t{i} (id int); RESET ROLE; "
+        ));
+    }
+    psql_super(&pg, "postgres", &setup);
+    let server = Server::new(&Pools::new(), harness::user(&pg, "noinh", "noinh-pw-42"));
+    let names: Vec<String> = (0..6).map(|i| format!("leaver{i}")).collect();
+    let drops = names.iter().map(|n| server.drop_role(n, Some("heir")));
+    for (name, result) in names.iter().zip(futures::future::join_all(drops).await) {
+        result.unwrap_or_else(|e| panic!("dropping {name}: {e}"));
+    }
+    assert_eq!(
+        psql_super(
+            &pg,
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'leaver%'"
+        ),
+        "0"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "postgres",
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 't_' \
+             AND relowner = 'heir'::regrole"
+        ),
+        "6"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "postgres",
+            "SELECT r.rolinherit::text || ' ' || (SELECT count(*) FROM pg_auth_members m \
+               WHERE m.member = r.oid) FROM pg_roles r WHERE r.rolname = 'noinh'"
+        ),
+        "false 0"
+    );
+}

@@ -1432,6 +1432,43 @@ mod tests {
         );
     }
 
+    /// Authoritative mode strips a role's grants on types no entry names, but never PUBLIC's
+    /// default USAGE (every type has it: stripping it would break every user of the type).
+    #[test]
+    fn authoritative_mode_leaves_publics_types_alone_not_a_roles() {
+        let ty = |name: &str, acl: Acl| ObjectAcl {
+            object_type: ObjectType::Type,
+            name: name.into(),
+            ..table(acl)
+        };
+        let acls = DatabaseAcls::new(
+            "app".into(),
+            15,
+            vec![
+                ty("by_default", Acl::Default),
+                ty(
+                    "granted",
+                    Acl::Explicit(vec![
+                        entry(10, 10, Privilege::Usage, false),
+                        entry(PUBLIC, 10, Privilege::Usage, false),
+                        entry(20, 10, Privilege::Usage, false),
+                    ]),
+                ),
+            ],
+            Vec::new(),
+            HashMap::from([(10, "owner".to_string()), (20, "r".to_string())]),
+        );
+        let planned = |grantee| {
+            plan_objects(&acls, grantee, &[], Mode::Authoritative)
+                .unwrap()
+                .into_keys()
+                .map(|(_, _, name, _)| name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(planned(20), ["granted"]);
+        assert!(planned(PUBLIC).is_empty());
+    }
+
     #[test]
     fn signatures_split_at_the_argument_list() {
         assert_eq!(split_signature("add(int, int)"), Some(("add", "int, int")));

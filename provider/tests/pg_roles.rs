@@ -463,3 +463,144 @@ async fn dropping_a_missing_role_is_not_an_error() {
         .await
         .unwrap();
 }
+
+/// A NOINHERIT admin (PostgreSQL 15: `rolinherit = false`) holds the rights of the roles it is a
+/// member of — its own memberships and those it borrows alike — only through SET ROLE. But
+/// `REASSIGN OWNED` and `DROP OWNED` ask for the privileges of the dropped role AND of the heir
+/// at once (`has_privs_of_role`, not mere membership), which no single SET ROLE gives: before
+/// the fix this failed with "permission denied to reassign objects". The role owns a table and
+/// holds grants on a table of an owner the admin is a NOINHERIT member of and on the admin's own
+/// schema; afterwards it is gone, its table belongs to the heir, no grant is left behind, and the
+/// admin is as it was (NOINHERIT, only its own membership).
+#[tokio::test]
+async fn a_noinherit_admin_reassigns_and_drops_a_role_with_objects_and_grants() {
+    let pg = harness::start();
+    psql_super(
+        &pg,
+        "postgres",
+        "CREATE ROLE noinh LOGIN CREATEROLE CREATEDB NOINHERIT PASSWORD 'noinh-pw-42'; \
+         CREATE ROLE app_owner; GRANT app_owner TO noinh; \
+         CREATE ROLE \"leaver it's\" LOGIN; CREATE ROLE \"heir.x\";",
+    );
+    let server = Server::new(&Pools::new(), harness::user(&pg, "noinh", "noinh-pw-42"));
+    let info = server.check().await.unwrap();
+    assert!(!info.superuser);
+    // The admin makes the database and a schema, as on a managed service.
+    let c = server.maintenance().await.unwrap();
+    c.batch_execute("CREATE DATABASE \"noinh db\"")
+        .await
+        .unwrap();
+    drop(c);
+    let c = server.client("noinh db").await.unwrap();
+    c.batch_execute(
+        "CREATE SCHEMA s; GRANT USAGE, CREATE ON SCHEMA s TO \"leaver it's\", app_owner",
+    )
+    .await
+    .unwrap();
+    drop(c);
+    psql_super(
+        &pg,
+        "noinh db",
+        "SET ROLE app_owner; CREATE TABLE s.app_t (id int); \
+         GRANT SELECT, INSERT ON s.app_t TO \"leaver it's\"; RESET ROLE; \
+         SET ROLE \"leaver it's\"; CREATE TABLE s.owned_t (id int); CREATE SEQUENCE s.owned_s; \
+         RESET ROLE;",
+    );
+
+    server
+        .drop_role("leaver it's", Some("heir.x"))
+        .await
+        .unwrap_or_else(|e| panic!("a NOINHERIT admin could not drop the role: {e}"));
+
+    assert_eq!(
+        psql_super(
+            &pg,
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'leaver it''s'"
+        ),
+        "0",
+        "the role is gone"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "noinh db",
+            "SELECT string_agg(c.relname || '=' || pg_get_userbyid(c.relowner), ',' ORDER BY c.relname) \
+             FROM pg_class c WHERE c.relname IN ('owned_t', 'owned_s', 'app_t')"
+        ),
+        "app_t=app_owner,owned_s=heir.x,owned_t=heir.x"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "noinh db",
+            "SELECT coalesce(string_agg(c.relname || ':' || a.privilege_type, ','), 'none') \
+             FROM pg_class c, aclexplode(c.relacl) a \
+             WHERE c.relname = 'app_t' AND a.grantee <> c.relowner"
+        ),
+        "none",
+        "the grants it held are revoked with it"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "postgres",
+            "SELECT r.rolinherit::text || ' ' || coalesce((SELECT string_agg(m.roleid::regrole::text, ',') \
+               FROM pg_auth_members m WHERE m.member = r.oid), '') \
+             FROM pg_roles r WHERE r.rolname = 'noinh'"
+        ),
+        "false app_owner",
+        "the admin is left NOINHERIT with only its own membership"
+    );
+}
+
+/// Parallel deletes by one NOINHERIT admin (Terraform destroys with parallelism): each flips the
+/// login to INHERIT inside its own transactions, so they take turns rather than fail on the
+/// login's catalog row; every role goes, and the admin ends as it began.
+#[tokio::test]
+async fn a_noinherit_admin_drops_roles_in_parallel() {
+    let pg = harness::start();
+    let mut setup = String::from(
+        "CREATE ROLE noinh LOGIN CREATEROLE CREATEDB NOINHERIT PASSWORD 'noinh-pw-42'; \
+         CREATE ROLE heir; CREATE SCHEMA s AUTHORIZATION noinh; ",
+    );
+    for i in 0..6 {
+        setup.push_str(&format!(
+            "CREATE ROLE leaver{i}; GRANT USAGE, CREATE ON SCHEMA s TO leaver{i}; \
+             SET ROLE leaver{i}; CREATE TABLE s.t{i} (id int); RESET ROLE; "
+        ));
+    }
+    psql_super(&pg, "postgres", &setup);
+    let server = Server::new(&Pools::new(), harness::user(&pg, "noinh", "noinh-pw-42"));
+    let names: Vec<String> = (0..6).map(|i| format!("leaver{i}")).collect();
+    let drops = names.iter().map(|n| server.drop_role(n, Some("heir")));
+    for (name, result) in names.iter().zip(futures::future::join_all(drops).await) {
+        result.unwrap_or_else(|e| panic!("dropping {name}: {e}"));
+    }
+    assert_eq!(
+        psql_super(
+            &pg,
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'leaver%'"
+        ),
+        "0"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "postgres",
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 't_' \
+             AND relowner = 'heir'::regrole"
+        ),
+        "6"
+    );
+    assert_eq!(
+        psql_super(
+            &pg,
+            "postgres",
+            "SELECT r.rolinherit::text || ' ' || (SELECT count(*) FROM pg_auth_members m \
+               WHERE m.member = r.oid) FROM pg_roles r WHERE r.rolname = 'noinh'"
+        ),
+        "false 0"
+    );
+}

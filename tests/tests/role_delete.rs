@@ -79,6 +79,26 @@ fn reassign_to_drops_everywhere_as_managed_style_admin() -> Result<()> {
     reassigns_across_databases(&pg, &admin)
 }
 
+/// A NOINHERIT admin (PostgreSQL 15) holds the roles' privileges only through SET ROLE, and
+/// REASSIGN/DROP OWNED want both roles' privileges at once: it is made INHERIT inside each
+/// database's transaction only ("permission denied to reassign objects" before). Afterwards it
+/// is NOINHERIT again and keeps no membership.
+#[test]
+fn reassign_to_drops_everywhere_as_noinherit_managed_admin() -> Result<()> {
+    let pg = PgServer::start()?;
+    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
+    pg.execute("ALTER ROLE dbadmin NOINHERIT")?;
+    reassigns_across_databases(&pg, &admin)?;
+    let su = pg.superuser();
+    assert!(!existing_role(&su, "dbadmin")?.inherit, "NOINHERIT again");
+    assert_eq!(
+        memberships_of(&su, "dbadmin")?,
+        0,
+        "nothing borrowed is kept"
+    );
+    Ok(())
+}
+
 #[test]
 fn without_reassign_destroy_lists_what_is_left_and_damages_nothing() -> Result<()> {
     let pg = PgServer::start()?;

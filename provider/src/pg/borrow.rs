@@ -9,8 +9,11 @@
 //! The count lives in this process per (server, login, role); the provider is one process per
 //! Terraform run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio_postgres::types::Type;
+use tokio_postgres::GenericClient;
 
 use super::error::PgError;
 use super::quote::quote_ident;
@@ -182,4 +185,28 @@ async fn give_back(server: &Server, key: &Key) -> Result<(), PgError> {
         .await;
     server.memberships_changed();
     revoked.map_err(|e| PgError::query(format!("giving back role \"{role}\""), &e))
+}
+
+/// Of `roles` (names), those whose rights the login does not hold without `SET ROLE`: a
+/// NOINHERIT login on PostgreSQL 15 (memberships it borrowed included — they do not inherit
+/// either), a membership `WITH INHERIT FALSE` on 16+, or no membership at all. Roles that do not
+/// exist are left out. The one check behind every "act for the owner" decision (the grant
+/// engine's SET LOCAL ROLE, a role delete's REASSIGN OWNED).
+pub(super) async fn not_inherited<C: GenericClient + Sync>(
+    client: &C,
+    roles: &[&str],
+) -> Result<BTreeSet<String>, PgError> {
+    if roles.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let rows = client
+        .query_typed(
+            "SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles r \
+             WHERE r.rolname = ANY($1::pg_catalog.text[]) \
+               AND NOT pg_catalog.pg_has_role(current_user, r.oid, 'USAGE')",
+            &[(&roles, Type::TEXT_ARRAY)],
+        )
+        .await
+        .map_err(|e| PgError::query("checking which roles the login inherits", &e))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::borrow::release_all;
+use super::borrow::{not_inherited, release_all};
 use super::error::PgError;
 use super::quote::quote_ident;
 use super::roles::read_role;
@@ -179,11 +179,11 @@ impl Server {
         heir: &str,
         databases: &[String],
     ) -> Result<(), PgError> {
-        let statements = vec![format!(
+        let reassign = format!(
             "REASSIGN OWNED BY {role_q} TO {heir_q}; DROP OWNED BY {role_q}",
             role_q = quote_ident(role)?,
             heir_q = quote_ident(heir)?
-        )];
+        );
         let context = format!("reassigning what role \"{role}\" owns to \"{heir}\"");
         let mut borrowed = Vec::new();
         for target in [role, heir] {
@@ -196,18 +196,53 @@ impl Server {
                 }
             }
         }
-        let mut result = Ok(());
-        for db in databases {
-            if let Err(e) = self
-                .atomic(db, &format!("{context} in database \"{db}\""), &statements)
-                .await
-            {
-                result = Err(e);
-                break;
+        let result = async {
+            let statements = if self.inherits_only_for_a_moment(role, heir).await? {
+                vec![
+                    "ALTER ROLE CURRENT_USER INHERIT".to_owned(),
+                    reassign,
+                    "ALTER ROLE CURRENT_USER NOINHERIT".to_owned(),
+                ]
+            } else {
+                vec![reassign]
+            };
+            // Parallel deletes by this process would only collide on the login's own catalog
+            // row (retried, but each wait is a whole transaction): take turns instead.
+            let _turn = if statements.len() > 1 {
+                Some(inherit_turns().lock().await)
+            } else {
+                None
+            };
+            for db in databases {
+                self.atomic(db, &format!("{context} in database \"{db}\""), &statements)
+                    .await?;
             }
+            Ok(())
         }
+        .await;
         release_all(borrowed).await;
         result
+    }
+
+    /// Whether `REASSIGN OWNED` / `DROP OWNED` must run with the login made INHERIT for the
+    /// transaction (see the module docs): it is a NOINHERIT member of `role` or `heir` on
+    /// PostgreSQL 15 or older. From 16 on, inheritance belongs to each membership and the
+    /// login's flag would change nothing: the statement's own error is reported then.
+    async fn inherits_only_for_a_moment(&self, role: &str, heir: &str) -> Result<bool, PgError> {
+        let client = self.maintenance().await?;
+        if not_inherited(&*client, &[role, heir]).await?.is_empty() {
+            return Ok(false);
+        }
+        let row = client
+            .query_one(
+                "SELECT NOT r.rolinherit AND NOT r.rolsuper \
+                        AND pg_catalog.current_setting('server_version_num')::int < 160000 \
+                 FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
+                &[],
+            )
+            .await
+            .map_err(|e| PgError::query("checking whether the login inherits", &e))?;
+        Ok(row.get(0))
     }
 
     /// The role's oid and the databases where `pg_shdepend` has rows for it; `None` if the role
@@ -282,6 +317,12 @@ impl Server {
             })
             .collect())
     }
+}
+
+/// One NOINHERIT reassignment at a time in this process (see `reassign_and_drop_owned`).
+fn inherit_turns() -> &'static tokio::sync::Mutex<()> {
+    static TURNS: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+    TURNS.get_or_init(Default::default)
 }
 
 struct DependentDatabase {

@@ -11,8 +11,9 @@
 //!     Target::AllInSchema { object_type, schema }               every such object there now
 //!     Mode::Named          objects no entry names are left alone                 (dbre_grant)
 //!     Mode::Authoritative  every other object the grantee holds anything on in the database
-//!                          is stripped of it (system schemas, types and objects the grantee
-//!                          owns excepted)                               (dbre_role_privileges)
+//!                          is stripped of it (system schemas, objects the grantee owns
+//!                          and, for PUBLIC, types no entry covers excepted)
+//!                                                                       (dbre_role_privileges)
 //!     Mode::Revoke         the entries' privileges are taken away, the rest kept (destroy)
 //! Server::routine_signatures(&DatabaseAcls, &[(object_type, schema, name)]) -> Result<Signatures, PgError>
 //!     what users wrote (`add`, `add(int, int)`) → the signatures the snapshot uses,
@@ -60,7 +61,7 @@ use super::acl::{
     grantee_sql, is_public, read_database_acls, Acl, AclEntry, DatabaseAcls, Held, ObjectAcl,
     PUBLIC,
 };
-use super::borrow::{release_all, Borrowed};
+use super::borrow::{self, release_all, Borrowed};
 use super::column_fallout::{columns_by_table, fallout, Fallout, TableRevoke};
 use super::error::PgError;
 use super::privileges::{ObjectType, Privilege};
@@ -1048,8 +1049,12 @@ fn plan_objects(
     }
     if mode == Mode::Authoritative {
         for o in &acls.objects {
-            if o.object_type == ObjectType::Type && !plan.contains_key(&key_of(o)) {
-                // Types are not a dbre object type; leave them alone.
+            if o.object_type == ObjectType::Type
+                && grantee == PUBLIC
+                && !plan.contains_key(&key_of(o))
+            {
+                // PUBLIC holds USAGE on every type by default: stripping it from the types it
+                // does not name would break every user of them. Leave those alone.
                 continue;
             }
             if o.owner == grantee && !plan.contains_key(&key_of(o)) {
@@ -1147,18 +1152,10 @@ async fn not_inherited(
         return Ok(BTreeSet::new());
     }
     let names: Vec<&str> = by_name.keys().map(String::as_str).collect();
-    let rows = client
-        .query_typed(
-            "SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles r \
-             WHERE r.rolname = ANY($1::pg_catalog.text[]) \
-               AND NOT pg_catalog.pg_has_role(current_user, r.oid, 'USAGE')",
-            &[(&names, Type::TEXT_ARRAY)],
-        )
-        .await
-        .map_err(|e| PgError::query("checking which roles the login inherits", &e))?;
-    Ok(rows
+    Ok(borrow::not_inherited(client, &names)
+        .await?
         .iter()
-        .filter_map(|r| by_name.get(&r.get::<_, String>(0)))
+        .filter_map(|name| by_name.get(name))
         .flatten()
         .copied()
         .collect())
@@ -1428,6 +1425,43 @@ mod tests {
         assert!(
             refuse_dependent_revokes(&acls, &t, 20, &want(&[Select], &[Select]), 15, "mid").is_ok()
         );
+    }
+
+    /// Authoritative mode strips a role's grants on types no entry names, but never PUBLIC's
+    /// default USAGE (every type has it: stripping it would break every user of the type).
+    #[test]
+    fn authoritative_mode_leaves_publics_types_alone_not_a_roles() {
+        let ty = |name: &str, acl: Acl| ObjectAcl {
+            object_type: ObjectType::Type,
+            name: name.into(),
+            ..table(acl)
+        };
+        let acls = DatabaseAcls::new(
+            "app".into(),
+            15,
+            vec![
+                ty("by_default", Acl::Default),
+                ty(
+                    "granted",
+                    Acl::Explicit(vec![
+                        entry(10, 10, Privilege::Usage, false),
+                        entry(PUBLIC, 10, Privilege::Usage, false),
+                        entry(20, 10, Privilege::Usage, false),
+                    ]),
+                ),
+            ],
+            Vec::new(),
+            HashMap::from([(10, "owner".to_string()), (20, "r".to_string())]),
+        );
+        let planned = |grantee| {
+            plan_objects(&acls, grantee, &[], Mode::Authoritative)
+                .unwrap()
+                .into_keys()
+                .map(|(_, _, name, _)| name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(planned(20), ["granted"]);
+        assert!(planned(PUBLIC).is_empty());
     }
 
     #[test]

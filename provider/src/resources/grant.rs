@@ -72,7 +72,8 @@ pub fn schema() -> Schema {
                     .description(
                         "database, schema, table (also views, materialized views, foreign \
                          tables), sequence, function, procedure, routine, \
-                         foreign_data_wrapper, foreign_server or column.",
+                         foreign_data_wrapper, foreign_server, column or type (also domains; \
+                         USAGE only).",
                     ),
             )
             .attribute(
@@ -81,9 +82,9 @@ pub fn schema() -> Schema {
                     .requires_replace()
                     .validate(validators::not_empty)
                     .description(
-                        "The schema of tables, sequences, routines and columns (required for \
-                         them). For object_type \"schema\": the schema granted on (or list \
-                         them in objects).",
+                        "The schema of tables, sequences, routines, columns and types \
+                         (required for them). For object_type \"schema\": the schema granted \
+                         on (or list them in objects).",
                     ),
             )
             .attribute(
@@ -95,7 +96,10 @@ pub fn schema() -> Schema {
                          schema, including ones created later (they show as drift until the \
                          next apply). Routines by name when not overloaded, or by signature \
                          (\"add(int, int)\"). For object_type \"column\": exactly one table. \
-                         For \"database\": empty (the database itself).",
+                         For \"database\": empty (the database itself). For \"type\": types \
+                         and domains by name; empty covers the base, enum, range, multirange \
+                         and composite types and the domains of the schema (not the row types \
+                         of tables, nor array types, which GRANT refuses).",
                     ),
             )
             .attribute(

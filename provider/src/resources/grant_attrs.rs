@@ -20,6 +20,7 @@ pub const OBJECT_TYPES: &[&str] = &[
     "foreign_data_wrapper",
     "foreign_server",
     "column",
+    "type",
 ];
 
 /// A list of strings; `None` when null, not wholly known, or not a list of strings.

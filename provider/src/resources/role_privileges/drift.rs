@@ -164,19 +164,25 @@ fn extra_blocks(
     let mut groups: BTreeMap<GroupKey, Vec<String>> = BTreeMap::new();
     let none = Held::default();
     for o in &acls.objects {
-        if o.object_type == ObjectType::Type || o.owner == grantee {
-            continue; // as the engine: types and the role's own objects are left alone
-        }
-        let held = o.held_by(grantee, Some(acls.major));
-        if held.privileges.is_empty() {
-            continue;
-        }
         let key = (
             o.object_type,
             o.schema.clone(),
             o.name.clone(),
             o.column.clone(),
         );
+        // As the engine: the role's own objects, and PUBLIC's (default) USAGE on types no
+        // block covers, are left alone.
+        if o.owner == grantee
+            || (o.object_type == ObjectType::Type
+                && grantee == crate::pg::PUBLIC
+                && !claimed.contains_key(&key))
+        {
+            continue;
+        }
+        let held = o.held_by(grantee, Some(acls.major));
+        if held.privileges.is_empty() {
+            continue;
+        }
         let c = claimed.get(&key).unwrap_or(&none);
         let grantable: Vec<Privilege> = held.grantable.difference(&c.grantable).copied().collect();
         let plain: Vec<Privilege> = held

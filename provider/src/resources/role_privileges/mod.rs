@@ -3,8 +3,10 @@
 //! per (schema, object type, role).
 //!
 //! Authoritative: after apply, the role's privileges in the database (outside the system
-//! schemas; types and the objects the role owns left alone, also by blocks that cover every
-//! object of a schema) are exactly the union of the blocks.
+//! schemas; the objects the role owns left alone, also by blocks that cover every object of a
+//! schema) are exactly the union of the blocks. One exception for PUBLIC: it holds USAGE on
+//! every type by default, so its resource manages only the types a `type` block covers — one
+//! that stripped every type it does not name would break every user of them.
 //! Reads answer from the database's ACL snapshot (one catalog query for every resource
 //! refreshed in the same walk) and show drift in the plan as Terraform already shows lists:
 //! - a block whose privileges are no longer all held on every object it covers reads with the
@@ -45,8 +47,8 @@ pub fn schema() -> Schema {
             .description(
                 "Every privilege one role (or PUBLIC) holds in one database, as a list of grant \
                  blocks. Authoritative: privileges the role holds that no block lists are \
-                 revoked (outside the system schemas; types and the objects the role owns are \
-                 left alone). Import id: \"<database>/<role>\" (write %2F for a \"/\", %2C for \
+                 revoked (outside the system schemas; the objects the role owns, and for \
+                 PUBLIC the types no block covers, are left alone). Import id: \"<database>/<role>\" (write %2F for a \"/\", %2C for \
                  a \",\" and %25 for a \"%\" inside a name, as every dbre import id).",
             )
             .attribute(
@@ -80,12 +82,13 @@ pub fn schema() -> Schema {
                             .validate(validators::one_of(OBJECT_TYPES))
                             .description(
                                 "database, schema, table, sequence, function, procedure, \
-                                 routine, foreign_data_wrapper, foreign_server or column.",
+                                 routine, foreign_data_wrapper, foreign_server, column or type \
+                                 (also domains).",
                             ),
                     )
                     .attribute(Attribute::string("schema").optional().description(
                         "The schema, for object types that live in one (table, sequence, \
-                         function, procedure, routine, column).",
+                         function, procedure, routine, column, type).",
                     ))
                     .attribute(Attribute::new("objects", names()).optional().description(
                         "The objects' names; empty or left out: every object of the type in \

@@ -198,8 +198,7 @@ fn lifecycle_as_managed_admin_on_objects_of_another_role() -> Result<()> {
 #[test]
 fn lifecycle_as_noinherit_managed_admin() -> Result<()> {
     let pg = PgServer::start()?;
-    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
-    pg.execute("ALTER ROLE dbadmin NOINHERIT")?;
+    let admin = pg.create_noinherit_admin("dbadmin", "admin-pw-42")?;
     lifecycle(&pg, &admin)?;
     assert_eq!(memberships_of(&pg.superuser(), "dbadmin")?, 0);
     Ok(())

@@ -248,8 +248,7 @@ fn type_grants_as_superuser() -> Result<()> {
 #[test]
 fn type_grants_as_noinherit_managed_admin() -> Result<()> {
     let pg = PgServer::start()?;
-    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
-    pg.execute("ALTER ROLE dbadmin NOINHERIT")?;
+    let admin = pg.create_noinherit_admin("dbadmin", "admin-pw-42")?;
     lifecycle(&pg, &admin)?;
     assert_eq!(memberships_of(&pg.superuser(), "dbadmin")?, 0);
     Ok(())

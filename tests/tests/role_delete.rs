@@ -86,8 +86,7 @@ fn reassign_to_drops_everywhere_as_managed_style_admin() -> Result<()> {
 #[test]
 fn reassign_to_drops_everywhere_as_noinherit_managed_admin() -> Result<()> {
     let pg = PgServer::start()?;
-    let admin = pg.create_admin("dbadmin", "admin-pw-42")?;
-    pg.execute("ALTER ROLE dbadmin NOINHERIT")?;
+    let admin = pg.create_noinherit_admin("dbadmin", "admin-pw-42")?;
     reassigns_across_databases(&pg, &admin)?;
     let su = pg.superuser();
     assert!(!existing_role(&su, "dbadmin")?.inherit, "NOINHERIT again");

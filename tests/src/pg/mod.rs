@@ -332,6 +332,14 @@ impl PgServer {
             ..self.superuser()
         })
     }
+
+    /// [`create_admin`](Self::create_admin) with NOINHERIT: a login that gets the rights of the
+    /// roles it is a member of only through SET ROLE (some managed services hand these out).
+    pub fn create_noinherit_admin(&self, name: &str, password: &str) -> Result<ConnInfo> {
+        let admin = self.create_admin(name, password)?;
+        self.execute(&format!("ALTER ROLE {} NOINHERIT", quote_ident(name)))?;
+        Ok(admin)
+    }
 }
 
 impl Drop for PgServer {

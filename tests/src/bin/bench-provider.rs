@@ -11,6 +11,12 @@
 //!   state for every instance, and evaluating `r[count.index]` builds the value of all of `r`),
 //!   so one block of 2N, or two blocks without the reference, would be a different floor.
 //!
+//! With `--direct-names` each grant names its role directly (`role = "bench_role_${count.index}"`,
+//! `depends_on = [dbre_role.r]`) instead of by reference, and the floor drops the reference the
+//! same way: two blocks of N `terraform_data`, the second with the same literal input and
+//! `depends_on` the first. That is the configuration that does not make Terraform build the whole
+//! `dbre_role.r` value for every grant, measured against the floor it should be compared with.
+//!
 //! Each run applies every configuration from empty state (timed), then runs a refresh `terraform
 //! plan` that must find no changes (timed), then goes back to empty (not timed): by dropping the
 //! roles as the superuser and deleting the state, or with `--destroy` by `terraform destroy`. Configurations take turns
@@ -31,7 +37,7 @@ use dbre_e2e::{
 };
 
 const USAGE: &str = "usage: bench-provider [--count N]... [--runs R] [--parallelism P] [--pool K] \
-                     [--tables T] [--roles-only] [--destroy]";
+                     [--tables T] [--roles-only | --direct-names] [--destroy]";
 
 /// The database holding the granted tables; also the provider's maintenance database, so roles
 /// and grants share one pool and "connections ≤ pool size" is one number.
@@ -47,6 +53,8 @@ struct Args {
     pool: usize,
     tables: usize,
     roles_only: bool,
+    /// Grants name their role as a literal plus `depends_on`, and the floor has no reference.
+    direct_names: bool,
     destroy: bool,
 }
 
@@ -58,6 +66,11 @@ fn main() {
 }
 
 fn parse_args() -> Result<Args> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    parse_args_from(&argv)
+}
+
+fn parse_args_from<S: AsRef<str>>(argv: &[S]) -> Result<Args> {
     let mut args = Args {
         counts: Vec::new(),
         runs: 5,
@@ -65,20 +78,22 @@ fn parse_args() -> Result<Args> {
         pool: 4,
         tables: 5,
         roles_only: false,
+        direct_names: false,
         destroy: false,
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = argv.iter().map(AsRef::as_ref);
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| -> Result<String> {
+        let mut value = |name: &str| -> Result<&str> {
             it.next().with_context(|| format!("{name} needs a value"))
         };
-        match arg.as_str() {
+        match arg {
             "--count" => args.counts.push(value("--count")?.parse()?),
             "--runs" => args.runs = value("--runs")?.parse()?,
             "--parallelism" => args.parallelism = value("--parallelism")?.parse()?,
             "--pool" => args.pool = value("--pool")?.parse()?,
             "--tables" => args.tables = value("--tables")?.parse()?,
             "--roles-only" => args.roles_only = true,
+            "--direct-names" => args.direct_names = true,
             "--destroy" => args.destroy = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -92,6 +107,9 @@ fn parse_args() -> Result<Args> {
     }
     if args.runs == 0 || args.counts.contains(&0) || args.pool == 0 || args.tables == 0 {
         bail!("--count, --runs, --pool and --tables must be at least 1");
+    }
+    if args.roles_only && args.direct_names {
+        bail!("--direct-names changes how grants name their roles; --roles-only has no grants");
     }
     Ok(args)
 }
@@ -233,10 +251,13 @@ fn bench_count(
         let mut ws = TfWorkspace::new()?;
         ws.set_parallelism(args.parallelism)
             .set_timeout(COMMAND_TIMEOUT);
-        ws.write_config(&terraform_data_hcl(blocks, n))?;
+        ws.write_config(&terraform_data_hcl(blocks, n, args.direct_names))?;
         ws.init()?;
         let label = match blocks {
             1 => format!("terraform_data × {n}"),
+            _ if args.direct_names => format!(
+                "terraform_data × {n} + terraform_data × {n}, second `depends_on` first, no reference"
+            ),
             _ => format!("terraform_data × {n} + terraform_data × {n}"),
         };
         subjects.push(Subject::new(label, blocks * n, ws, false));
@@ -248,6 +269,8 @@ fn bench_count(
     ws.init()?;
     let label = if args.roles_only {
         format!("dbre_role × {n}")
+    } else if args.direct_names {
+        format!("dbre_role × {n} + dbre_grant × {n}, role named directly + `depends_on`")
     } else {
         format!("dbre_role × {n} + dbre_grant × {n}")
     };
@@ -276,20 +299,32 @@ fn dedup(counts: [usize; 2]) -> Vec<usize> {
 }
 
 /// `blocks` blocks of `count` terraform_data each, every block after the first referring to the
-/// one before by index, as each grant refers to its role (`dbre_role.r[count.index].name`).
-fn terraform_data_hcl(blocks: usize, count: usize) -> String {
+/// one before by index, as each grant refers to its role (`dbre_role.r[count.index].name`); with
+/// `direct_names`, taking the same literal input instead and only `depends_on` the block before,
+/// as each grant does with `--direct-names`.
+fn terraform_data_hcl(blocks: usize, count: usize, direct_names: bool) -> String {
     (0..blocks)
         .map(|b| {
-            let input = match b {
-                0 => "\"bench_role_${count.index}\"".to_string(),
-                _ => format!("terraform_data.r{}[count.index].output", b - 1),
+            let (input, depends_on) = match b {
+                0 => (ROLE_NAME_HCL.to_string(), String::new()),
+                _ if direct_names => (
+                    ROLE_NAME_HCL.to_string(),
+                    format!("  depends_on = [terraform_data.r{}]\n", b - 1),
+                ),
+                _ => (
+                    format!("terraform_data.r{}[count.index].output", b - 1),
+                    String::new(),
+                ),
             };
             format!(
-                "resource \"terraform_data\" \"r{b}\" {{\n  count = {count}\n  input = {input}\n}}\n"
+                "resource \"terraform_data\" \"r{b}\" {{\n  count = {count}\n  input = {input}\n{depends_on}}}\n"
             )
         })
         .collect()
 }
+
+/// Role i's name as an HCL expression inside a `count` block; `reset` drops exactly these roles.
+const ROLE_NAME_HCL: &str = "\"bench_role_${count.index}\"";
 
 fn dbre_hcl(admin: &ConnInfo, args: &Args, tables: &[String], n: usize) -> String {
     let mut hcl = required_providers_hcl();
@@ -305,7 +340,7 @@ fn dbre_hcl(admin: &ConnInfo, args: &Args, tables: &[String], n: usize) -> Strin
         args.pool,
     ));
     hcl.push_str(&format!(
-        "resource \"dbre_role\" \"r\" {{\n  count = {n}\n  name  = \"bench_role_${{count.index}}\"\n}}\n"
+        "resource \"dbre_role\" \"r\" {{\n  count = {n}\n  name  = {ROLE_NAME_HCL}\n}}\n"
     ));
     if !args.roles_only {
         let list = tables
@@ -313,13 +348,20 @@ fn dbre_hcl(admin: &ConnInfo, args: &Args, tables: &[String], n: usize) -> Strin
             .map(|t| hcl_string(t))
             .collect::<Vec<_>>()
             .join(", ");
+        // By reference, Terraform builds the whole `dbre_role.r` value for every grant; named
+        // directly, the grant only waits for the roles.
+        let (role, depends_on) = if args.direct_names {
+            (ROLE_NAME_HCL, "  depends_on  = [dbre_role.r]\n")
+        } else {
+            ("dbre_role.r[count.index].name", "")
+        };
         hcl.push_str(&format!(
             "\nlocals {{\n  bench_tables = [{list}]\n}}\n\n\
              resource \"dbre_grant\" \"r\" {{\n  count       = {n}\n  database    = {db}\n  \
-             role        = dbre_role.r[count.index].name\n  object_type = \"table\"\n  \
+             role        = {role}\n  object_type = \"table\"\n  \
              schema      = {schema}\n  \
              objects     = [local.bench_tables[count.index % length(local.bench_tables)]]\n  \
-             privileges  = [\"SELECT\"]\n}}\n",
+             privileges  = [\"SELECT\"]\n{depends_on}}}\n",
             db = hcl_string(DATABASE),
             schema = hcl_string(SCHEMA),
         ));
@@ -342,8 +384,15 @@ fn table(args: &Args, n: usize, subjects: &mut [Subject]) -> String {
         floor_plan(subjects, dbre_resources).unwrap_or_default();
 
     let mut out = format!(
-        "### N = {n} (median of {} runs, -parallelism={}, max_connections = {})\n\n",
-        args.runs, args.parallelism, args.pool
+        "### N = {n}{} (median of {} runs, -parallelism={}, max_connections = {})\n\n",
+        if args.direct_names {
+            ", grants name their roles directly"
+        } else {
+            ""
+        },
+        args.runs,
+        args.parallelism,
+        args.pool
     );
     out.push_str(
         "| configuration | resources | apply | apply / floor | plan (refresh) | plan min–max | \
@@ -447,4 +496,60 @@ fn terraform_version(ws: &TfWorkspace) -> String {
         .ok()
         .and_then(|o| o.stdout.lines().next().map(str::to_string))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_floor_refers_by_index_and_the_direct_floor_only_depends_on() {
+        let indexed = terraform_data_hcl(2, 3, false);
+        assert!(indexed.contains("input = terraform_data.r0[count.index].output\n"));
+        assert!(!indexed.contains("depends_on"));
+
+        let direct = terraform_data_hcl(2, 3, true);
+        assert!(!direct.contains("[count.index]"), "{direct}");
+        assert_eq!(
+            direct
+                .matches("input = \"bench_role_${count.index}\"")
+                .count(),
+            2
+        );
+        assert!(
+            direct.contains("  depends_on = [terraform_data.r0]\n}"),
+            "{direct}"
+        );
+    }
+
+    #[test]
+    fn direct_names_grants_name_the_role_and_wait_for_all_roles() {
+        let admin = ConnInfo {
+            host: "127.0.0.1".into(),
+            port: 5432,
+            user: "admin".into(),
+            password: "secret".into(),
+            database: "postgres".into(),
+        };
+        let tables = vec!["t0".to_string()];
+        let mut args = parse_args_from::<&str>(&[]).unwrap();
+        let indexed = dbre_hcl(&admin, &args, &tables, 3);
+        assert!(indexed.contains("role        = dbre_role.r[count.index].name\n"));
+        assert!(!indexed.contains("depends_on"));
+
+        args.direct_names = true;
+        let direct = dbre_hcl(&admin, &args, &tables, 3);
+        assert!(!direct.contains("dbre_role.r[count.index]"), "{direct}");
+        assert!(direct.contains("role        = \"bench_role_${count.index}\"\n"));
+        assert!(
+            direct.contains("  depends_on  = [dbre_role.r]\n}"),
+            "{direct}"
+        );
+    }
+
+    #[test]
+    fn direct_names_and_roles_only_do_not_mix() {
+        assert!(parse_args_from(&["--roles-only", "--direct-names"]).is_err());
+        assert!(parse_args_from(&["--direct-names"]).unwrap().direct_names);
+    }
 }

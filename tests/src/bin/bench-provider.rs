@@ -24,6 +24,10 @@
 //! provider opened during each plan and apply are counted from the server's `log_connections`
 //! and printed next to the pool size (`max_connections` in the provider block).
 //!
+//! With `--profile DIR`, the last run also records one more refresh plan of each configuration
+//! (untimed, after the timed one) under `perf record -g`, to `DIR/N-<floor|plain|dbre>.perf.data`:
+//! Terraform and the provider processes it starts, for "whose time is it".
+//!
 //! Prints a markdown section for BENCHMARKS.md on stdout; progress goes to stderr. Run through
 //! `scripts/bench-provider.sh`, which builds the provider in release and points the harness at it
 //! with `DBRE_E2E_PROVIDER`.
@@ -37,7 +41,7 @@ use dbre_e2e::{
 };
 
 const USAGE: &str = "usage: bench-provider [--count N]... [--runs R] [--parallelism P] [--pool K] \
-                     [--tables T] [--roles-only | --direct-names] [--destroy]";
+                     [--tables T] [--roles-only | --direct-names] [--destroy] [--profile DIR]";
 
 /// The database holding the granted tables; also the provider's maintenance database, so roles
 /// and grants share one pool and "connections ≤ pool size" is one number.
@@ -56,6 +60,8 @@ struct Args {
     /// Grants name their role as a literal plus `depends_on`, and the floor has no reference.
     direct_names: bool,
     destroy: bool,
+    /// Where the last run's extra, profiled plans go.
+    profile: Option<std::path::PathBuf>,
 }
 
 fn main() {
@@ -80,6 +86,7 @@ fn parse_args_from<S: AsRef<str>>(argv: &[S]) -> Result<Args> {
         roles_only: false,
         direct_names: false,
         destroy: false,
+        profile: None,
     };
     let mut it = argv.iter().map(AsRef::as_ref);
     while let Some(arg) = it.next() {
@@ -95,6 +102,7 @@ fn parse_args_from<S: AsRef<str>>(argv: &[S]) -> Result<Args> {
             "--roles-only" => args.roles_only = true,
             "--direct-names" => args.direct_names = true,
             "--destroy" => args.destroy = true,
+            "--profile" => args.profile = Some(value("--profile")?.into()),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -117,31 +125,50 @@ fn parse_args_from<S: AsRef<str>>(argv: &[S]) -> Result<Args> {
 /// One Terraform configuration under measurement.
 struct Subject {
     label: String,
+    /// Short name for files: `floor`, `plain` or `dbre`.
+    slug: &'static str,
     resources: usize,
     uses_provider: bool,
     ws: TfWorkspace,
     apply: Vec<Duration>,
     plan: Vec<Duration>,
+    /// CPU time (user+sys) of each timed plan: terraform and the provider processes it reaped.
+    plan_cpu: Vec<Duration>,
     plan_connections: Vec<usize>,
     apply_connections: Vec<usize>,
 }
 
 impl Subject {
-    fn new(label: String, resources: usize, ws: TfWorkspace, uses_provider: bool) -> Self {
+    fn new(
+        label: String,
+        slug: &'static str,
+        resources: usize,
+        ws: TfWorkspace,
+        uses_provider: bool,
+    ) -> Self {
         Subject {
             label,
+            slug,
             resources,
             uses_provider,
             ws,
             apply: Vec::new(),
             plan: Vec::new(),
+            plan_cpu: Vec::new(),
             plan_connections: Vec::new(),
             apply_connections: Vec::new(),
         }
     }
 
-    /// Apply from empty, plan (must be a no-op), back to empty (not timed).
-    fn measure_once(&mut self, pg: &PgServer, args: &Args, n: usize) -> Result<()> {
+    /// Apply from empty, plan (must be a no-op), back to empty (not timed); with `profile`, one
+    /// more plan under `perf record` in between.
+    fn measure_once(
+        &mut self,
+        pg: &PgServer,
+        args: &Args,
+        n: usize,
+        profile: Option<&Path>,
+    ) -> Result<()> {
         let mark = pg.log_mark();
         let out = self.ws.apply(&[]).with_context(|| self.label.clone())?;
         self.apply.push(out.elapsed);
@@ -149,7 +176,9 @@ impl Subject {
             .push(pg.client_connections_since(mark).len());
 
         let mark = pg.log_mark();
+        let cpu_before = children_cpu()?;
         let out = self.ws.plan_detailed(&[])?;
+        let cpu = children_cpu()?.saturating_sub(cpu_before);
         if out.code != 0 {
             bail!(
                 "{}: the refresh plan must find no changes: {out}",
@@ -157,14 +186,32 @@ impl Subject {
             );
         }
         self.plan.push(out.elapsed);
+        self.plan_cpu.push(cpu);
         self.plan_connections
             .push(pg.client_connections_since(mark).len());
         eprintln!(
-            "bench-provider:   {}: apply {}, plan {}",
+            "bench-provider:   {}: apply {}, plan {} ({} CPU)",
             self.label,
             secs(self.apply[self.apply.len() - 1]),
-            secs(out.elapsed)
+            secs(out.elapsed),
+            secs(cpu)
         );
+
+        if let Some(dir) = profile {
+            let file = dir.join(format!("{n}-{}.perf.data", self.slug));
+            let file = file.to_str().context("--profile needs a UTF-8 path")?;
+            let out = self
+                .ws
+                .plan_detailed_via(&["perf", "record", "-g", "-q", "-o", file, "--"], &[])?;
+            if out.code != 0 {
+                bail!("{}: the profiled plan failed: {out}", self.label);
+            }
+            eprintln!(
+                "bench-provider:   {}: profiled plan {} -> {file}",
+                self.label,
+                secs(out.elapsed)
+            );
+        }
 
         if args.destroy {
             self.ws.destroy(&[]).with_context(|| self.label.clone())?;
@@ -200,6 +247,9 @@ impl Subject {
 
 fn run() -> Result<()> {
     let args = parse_args()?;
+    if let Some(dir) = &args.profile {
+        std::fs::create_dir_all(dir)?;
+    }
     let load_before = load_average();
     let pg = PgServer::start()?;
     let admin = pg.create_admin("bench_admin", "bench-admin-password")?;
@@ -260,7 +310,12 @@ fn bench_count(
             ),
             _ => format!("terraform_data × {n} + terraform_data × {n}"),
         };
-        subjects.push(Subject::new(label, blocks * n, ws, false));
+        let slug = if blocks * n == dbre_resources {
+            "floor"
+        } else {
+            "plain"
+        };
+        subjects.push(Subject::new(label, slug, blocks * n, ws, false));
     }
     let mut ws = TfWorkspace::with_provider_binary(provider)?;
     ws.set_parallelism(args.parallelism)
@@ -274,7 +329,7 @@ fn bench_count(
     } else {
         format!("dbre_role × {n} + dbre_grant × {n}")
     };
-    subjects.push(Subject::new(label, dbre_resources, ws, true));
+    subjects.push(Subject::new(label, "dbre", dbre_resources, ws, true));
 
     for run in 0..args.runs {
         eprintln!("bench-provider: N = {n}, run {}/{}", run + 1, args.runs);
@@ -282,8 +337,9 @@ fn bench_count(
         let order: Vec<usize> = (0..subjects.len())
             .map(|i| (i + run) % subjects.len())
             .collect();
+        let profile = args.profile.as_deref().filter(|_| run + 1 == args.runs);
         for i in order {
-            subjects[i].measure_once(pg, args, n)?;
+            subjects[i].measure_once(pg, args, n, profile)?;
         }
     }
 
@@ -374,13 +430,19 @@ fn table(args: &Args, n: usize, subjects: &mut [Subject]) -> String {
         subjects
             .iter_mut()
             .find(|s| !s.uses_provider && s.resources == resources)
-            .map(|s| (median(&mut s.plan), median(&mut s.apply)))
+            .map(|s| {
+                (
+                    median(&mut s.plan),
+                    median(&mut s.apply),
+                    median(&mut s.plan_cpu),
+                )
+            })
     };
     let dbre_resources = subjects
         .iter()
         .find(|s| s.uses_provider)
         .map_or(n, |s| s.resources);
-    let (floor_plan_med, floor_apply_med) =
+    let (floor_plan_med, floor_apply_med, floor_cpu_med) =
         floor_plan(subjects, dbre_resources).unwrap_or_default();
 
     let mut out = format!(
@@ -396,12 +458,14 @@ fn table(args: &Args, n: usize, subjects: &mut [Subject]) -> String {
     );
     out.push_str(
         "| configuration | resources | apply | apply / floor | plan (refresh) | plan min–max | \
-         plan / floor | connections per plan | connections per apply | pool |\n",
+         plan / floor | plan CPU | plan CPU / floor | connections per plan | \
+         connections per apply | pool |\n",
     );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for s in subjects.iter_mut() {
         let apply = median(&mut s.apply);
         let plan = median(&mut s.plan);
+        let cpu = median(&mut s.plan_cpu);
         let conns = |c: &[usize]| match (c.iter().min(), c.iter().max()) {
             (Some(lo), Some(hi)) if lo == hi => lo.to_string(),
             (Some(lo), Some(hi)) => format!("{lo}–{hi}"),
@@ -413,7 +477,7 @@ fn table(args: &Args, n: usize, subjects: &mut [Subject]) -> String {
             ""
         };
         out.push_str(&format!(
-            "| {}{floor_mark} | {} | {} | {} | {} | {}–{} | {} | {} | {} | {} |\n",
+            "| {}{floor_mark} | {} | {} | {} | {} | {}–{} | {} | {} | {} | {} | {} | {} |\n",
             s.label,
             s.resources,
             secs(apply),
@@ -422,6 +486,8 @@ fn table(args: &Args, n: usize, subjects: &mut [Subject]) -> String {
             secs(min(&s.plan)),
             secs(max(&s.plan)),
             ratio(plan, floor_plan_med),
+            secs(cpu),
+            ratio(cpu, floor_cpu_med),
             if s.uses_provider {
                 conns(&s.plan_connections)
             } else {
@@ -465,6 +531,31 @@ fn max(times: &[Duration]) -> Duration {
 
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
+}
+
+/// User+sys CPU time of this process's reaped children so far (`cutime` + `cstime` of
+/// /proc/self/stat): around one terraform command, that command's CPU and that of the provider
+/// processes it started and waited for (not the PostgreSQL server's).
+fn children_cpu() -> Result<Duration> {
+    /// USER_HZ, the unit of /proc's times; 100 on every Linux architecture we run on.
+    const TICKS_PER_SECOND: u64 = 100;
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the parenthesised command name start at field 3 (`state`); cutime and
+    // cstime are fields 16 and 17.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("unexpected /proc/self/stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| -> Result<u64> {
+        Ok(fields
+            .get(i)
+            .context("short /proc/self/stat")?
+            .parse::<u64>()?)
+    };
+    let total = ticks(16 - 3)? + ticks(17 - 3)?;
+    Ok(Duration::from_millis(total * 1000 / TICKS_PER_SECOND))
 }
 
 fn nproc() -> usize {

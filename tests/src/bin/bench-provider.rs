@@ -17,15 +17,17 @@
 //! `depends_on` the first. That is the configuration that does not make Terraform build the whole
 //! `dbre_role.r` value for every grant, measured against the floor it should be compared with.
 //!
-//! Each run applies every configuration from empty state (timed), then runs a refresh `terraform
-//! plan` that must find no changes (timed), then goes back to empty (not timed): by dropping the
-//! roles as the superuser and deleting the state, or with `--destroy` by `terraform destroy`. Configurations take turns
-//! within a run, so a burst of load on the shared machine hits them alike. Connections the
+//! Each run applies every configuration from empty state (timed), then runs rounds (`--plans K`,
+//! default one) of a refresh `terraform plan` of each, which must find no changes (timed), then
+//! goes back to empty (not timed): by dropping the roles as the superuser and deleting the state,
+//! or with `--destroy` by `terraform destroy`. Configurations take turns within a run and within
+//! each round of plans, so a burst of load on the shared machine hits them alike; plans are cheap
+//! next to applies at N = 1,000, so `--plans` buys many plan samples per apply. Connections the
 //! provider opened during each plan and apply are counted from the server's `log_connections`
 //! and printed next to the pool size (`max_connections` in the provider block).
 //!
 //! With `--profile DIR`, the last run also records one more refresh plan of each configuration
-//! (untimed, after the timed one) under `perf record -g`, to `DIR/N-<floor|plain|dbre>.perf.data`:
+//! (untimed, after the timed ones) under `perf record -g`, to `DIR/N-<floor|plain|dbre>.perf.data`:
 //! Terraform and the provider processes it starts, for "whose time is it".
 //!
 //! Prints a markdown section for BENCHMARKS.md on stdout; progress goes to stderr. Run through
@@ -40,7 +42,9 @@ use dbre_e2e::{
     hcl_string, provider_binary, required_providers_hcl, ConnInfo, PgServer, TfWorkspace,
 };
 
-const USAGE: &str = "usage: bench-provider [--count N]... [--runs R] [--parallelism P] [--pool K] \
+const USAGE: &str =
+    "usage: bench-provider [--count N]... [--runs R] [--plans K] [--parallelism P] \
+                     [--pool K] \
                      [--tables T] [--roles-only | --direct-names] [--destroy] [--profile DIR]";
 
 /// The database holding the granted tables; also the provider's maintenance database, so roles
@@ -53,6 +57,8 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(1800);
 struct Args {
     counts: Vec<usize>,
     runs: usize,
+    /// Refresh plans per configuration after each apply.
+    plans: usize,
     parallelism: u32,
     pool: usize,
     tables: usize,
@@ -80,6 +86,7 @@ fn parse_args_from<S: AsRef<str>>(argv: &[S]) -> Result<Args> {
     let mut args = Args {
         counts: Vec::new(),
         runs: 5,
+        plans: 1,
         parallelism: 10,
         pool: 4,
         tables: 5,
@@ -96,6 +103,7 @@ fn parse_args_from<S: AsRef<str>>(argv: &[S]) -> Result<Args> {
         match arg {
             "--count" => args.counts.push(value("--count")?.parse()?),
             "--runs" => args.runs = value("--runs")?.parse()?,
+            "--plans" => args.plans = value("--plans")?.parse()?,
             "--parallelism" => args.parallelism = value("--parallelism")?.parse()?,
             "--pool" => args.pool = value("--pool")?.parse()?,
             "--tables" => args.tables = value("--tables")?.parse()?,
@@ -113,8 +121,13 @@ fn parse_args_from<S: AsRef<str>>(argv: &[S]) -> Result<Args> {
     if args.counts.is_empty() {
         args.counts = vec![100, 1000];
     }
-    if args.runs == 0 || args.counts.contains(&0) || args.pool == 0 || args.tables == 0 {
-        bail!("--count, --runs, --pool and --tables must be at least 1");
+    if args.runs == 0
+        || args.plans == 0
+        || args.counts.contains(&0)
+        || args.pool == 0
+        || args.tables == 0
+    {
+        bail!("--count, --runs, --plans, --pool and --tables must be at least 1");
     }
     if args.roles_only && args.direct_names {
         bail!("--direct-names changes how grants name their roles; --roles-only has no grants");
@@ -160,21 +173,23 @@ impl Subject {
         }
     }
 
-    /// Apply from empty, plan (must be a no-op), back to empty (not timed); with `profile`, one
-    /// more plan under `perf record` in between.
-    fn measure_once(
-        &mut self,
-        pg: &PgServer,
-        args: &Args,
-        n: usize,
-        profile: Option<&Path>,
-    ) -> Result<()> {
+    /// Apply from empty (timed).
+    fn apply(&mut self, pg: &PgServer) -> Result<()> {
         let mark = pg.log_mark();
         let out = self.ws.apply(&[]).with_context(|| self.label.clone())?;
         self.apply.push(out.elapsed);
         self.apply_connections
             .push(pg.client_connections_since(mark).len());
+        eprintln!(
+            "bench-provider:   {}: apply {}",
+            self.label,
+            secs(out.elapsed)
+        );
+        Ok(())
+    }
 
+    /// A refresh plan, which must find no changes (timed, with its CPU and connections).
+    fn plan(&mut self, pg: &PgServer) -> Result<()> {
         let mark = pg.log_mark();
         let cpu_before = children_cpu()?;
         let out = self.ws.plan_detailed(&[])?;
@@ -190,35 +205,40 @@ impl Subject {
         self.plan_connections
             .push(pg.client_connections_since(mark).len());
         eprintln!(
-            "bench-provider:   {}: apply {}, plan {} ({} CPU)",
+            "bench-provider:   {}: plan {} ({} CPU)",
             self.label,
-            secs(self.apply[self.apply.len() - 1]),
             secs(out.elapsed),
             secs(cpu)
         );
+        Ok(())
+    }
 
-        if let Some(dir) = profile {
-            let file = dir.join(format!("{n}-{}.perf.data", self.slug));
-            let file = file.to_str().context("--profile needs a UTF-8 path")?;
-            let out = self
-                .ws
-                .plan_detailed_via(&["perf", "record", "-g", "-q", "-o", file, "--"], &[])?;
-            if out.code != 0 {
-                bail!("{}: the profiled plan failed: {out}", self.label);
-            }
-            eprintln!(
-                "bench-provider:   {}: profiled plan {} -> {file}",
-                self.label,
-                secs(out.elapsed)
-            );
+    /// One more refresh plan, untimed, under `perf record -g` into `dir`.
+    fn profile(&self, dir: &Path, n: usize) -> Result<()> {
+        let file = dir.join(format!("{n}-{}.perf.data", self.slug));
+        let file = file.to_str().context("--profile needs a UTF-8 path")?;
+        let out = self
+            .ws
+            .plan_detailed_via(&["perf", "record", "-g", "-q", "-o", file, "--"], &[])?;
+        if out.code != 0 {
+            bail!("{}: the profiled plan failed: {out}", self.label);
         }
+        eprintln!(
+            "bench-provider:   {}: profiled plan {} -> {file}",
+            self.label,
+            secs(out.elapsed)
+        );
+        Ok(())
+    }
 
+    /// Back to empty (not timed): `terraform destroy` with `--destroy`, else [`Subject::reset`].
+    fn clear(&self, pg: &PgServer, args: &Args, n: usize) -> Result<()> {
         if args.destroy {
             self.ws.destroy(&[]).with_context(|| self.label.clone())?;
+            Ok(())
         } else {
-            self.reset(pg, n)?;
+            self.reset(pg, n)
         }
-        Ok(())
     }
 
     /// Back to empty without `terraform destroy`, which at thousands of resources takes longer
@@ -337,9 +357,24 @@ fn bench_count(
         let order: Vec<usize> = (0..subjects.len())
             .map(|i| (i + run) % subjects.len())
             .collect();
-        let profile = args.profile.as_deref().filter(|_| run + 1 == args.runs);
-        for i in order {
-            subjects[i].measure_once(pg, args, n, profile)?;
+        for &i in &order {
+            subjects[i].apply(pg)?;
+        }
+        // The plans take turns too, round after round, so each configuration's plans meet the
+        // same bursts of load; every configuration's state exists throughout.
+        for round in 0..args.plans {
+            let count = subjects.len();
+            for k in 0..count {
+                subjects[(k + run + round) % count].plan(pg)?;
+            }
+        }
+        if let Some(dir) = args.profile.as_deref().filter(|_| run + 1 == args.runs) {
+            for &i in &order {
+                subjects[i].profile(dir, n)?;
+            }
+        }
+        for &i in &order {
+            subjects[i].clear(pg, args, n)?;
         }
     }
 
@@ -446,13 +481,22 @@ fn table(args: &Args, n: usize, subjects: &mut [Subject]) -> String {
         floor_plan(subjects, dbre_resources).unwrap_or_default();
 
     let mut out = format!(
-        "### N = {n}{} (median of {} runs, -parallelism={}, max_connections = {})\n\n",
+        "### N = {n}{} (median of {} runs{}, -parallelism={}, max_connections = {})\n\n",
         if args.direct_names {
             ", grants name their roles directly"
         } else {
             ""
         },
         args.runs,
+        if args.plans > 1 {
+            format!(
+                ", plans: median of {} ({} per apply)",
+                args.runs * args.plans,
+                args.plans
+            )
+        } else {
+            String::new()
+        },
         args.parallelism,
         args.pool
     );

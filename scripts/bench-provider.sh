@@ -8,6 +8,8 @@
 #   scripts/bench-provider.sh                          # N = 100 and 1000, 5 runs each
 #   scripts/bench-provider.sh --count 1000 --runs 3    # arguments go to the bench-provider binary
 #   scripts/bench-provider.sh --roles-only             # dbre_role only (N resources vs N)
+#   scripts/bench-provider.sh --direct-names           # grants name roles directly (no index reference)
+#   scripts/bench-provider.sh --count 1000 --runs 1 --plans 5   # 5 refresh plans per apply
 #   scripts/bench-provider.sh --help                   # all options
 #
 # The provider is built in release (that is what users run); the driver itself is a debug build.

@@ -188,7 +188,24 @@ impl TfWorkspace {
     /// Runs `terraform <args>` in the working directory and returns whatever happened; errs
     /// only when terraform cannot be started.
     pub fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<Output> {
-        let mut cmd = Command::new(&self.terraform);
+        self.run_via::<&str, S>(&[], args)
+    }
+
+    /// Like [`TfWorkspace::run`], but starts `wrapper... terraform <args>` — e.g. a profiler
+    /// (`perf record -g -o FILE --`) — with the environment terraform would have had.
+    pub fn run_via<W: AsRef<OsStr>, S: AsRef<OsStr>>(
+        &self,
+        wrapper: &[W],
+        args: &[S],
+    ) -> Result<Output> {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(rest).arg(&self.terraform);
+                cmd
+            }
+            None => Command::new(&self.terraform),
+        };
         cmd.args(args).current_dir(&self.work_dir);
         for (key, _) in std::env::vars_os() {
             if is_scrubbed(&key) {
@@ -233,6 +250,14 @@ impl TfWorkspace {
     /// 1 error, 2 changes; see [`Output::code`]).
     pub fn plan_detailed(&self, args: &[&str]) -> Result<Output> {
         self.run(&self.with_common("plan", &["-detailed-exitcode"], args))
+    }
+
+    /// [`TfWorkspace::plan_detailed`] started through `wrapper` (see [`TfWorkspace::run_via`]).
+    pub fn plan_detailed_via(&self, wrapper: &[&str], args: &[&str]) -> Result<Output> {
+        self.run_via(
+            wrapper,
+            &self.with_common("plan", &["-detailed-exitcode"], args),
+        )
     }
 
     /// The exit code of `terraform plan -detailed-exitcode <args>`: 0, 1 or 2.

@@ -1,0 +1,3 @@
+module perfgo
+
+go 1.19

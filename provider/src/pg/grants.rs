@@ -190,6 +190,16 @@ pub struct Applied {
 /// An object as the ACL snapshot names it: (type as found, schema, name, column).
 pub type ObjectKey = (ObjectType, Option<String>, String, Option<String>);
 
+/// The key of `column` of `table`.
+fn column_key_of(table: &ObjectAcl, column: &str) -> ObjectKey {
+    (
+        ObjectType::Column,
+        table.schema.clone(),
+        table.name.clone(),
+        Some(column.to_owned()),
+    )
+}
+
 fn key_of(o: &ObjectAcl) -> ObjectKey {
     (
         o.object_type,
@@ -668,12 +678,7 @@ impl Server {
                     .filter(|e| e.grantee == gid)
                     .collect();
                 if !before.is_subset(&now) {
-                    let key = (
-                        ObjectType::Column,
-                        table.schema.clone(),
-                        table.name.clone(),
-                        Some(column.clone()),
-                    );
+                    let key = column_key_of(table, column);
                     return Err(PgError::invalid(format!(
                         "changing the table privileges of \"{grantee}\" would change its \
                          privileges on {} (PostgreSQL revokes column privileges with table ones), \
@@ -1116,13 +1121,8 @@ fn table_fallout<'a>(
             continue;
         };
         let f = fallout(acls, obj, columns, gid, grantee, &revokes, |column| {
-            let key = (
-                ObjectType::Column,
-                obj.schema.clone(),
-                obj.name.clone(),
-                Some(column.to_owned()),
-            );
-            plan.get(&key).map(|(_, w)| (&w.privileges, &w.grantable))
+            plan.get(&column_key_of(obj, column))
+                .map(|(_, w)| (&w.privileges, &w.grantable))
         })?;
         if !f.restores.is_empty() || !f.kept.is_empty() {
             out.push((*key, *obj, f));
